@@ -1,0 +1,85 @@
+"""/api/v1/resources: the catalogue."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Optional
+
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+
+from catalogue import resources as service
+from catalogue.domain import CATALOGUE_EDITORS
+from catalogue.etags import etag, expected_version
+from catalogue.schemas import ResourceCreate, ResourceOut, ResourcePage, ResourcePatch
+from catalogue.security.access import SIGNED_IN, Principal, rule
+
+IfMatch = Annotated[Optional[str], HeaderParameter(name="If-Match", required=False)]
+
+
+def _multi(name: str, description: str):
+    return Annotated[Optional[list[str]], QueryParameter(name=name, description=description, required=False)]
+
+
+def _with_etag(resource: ResourceOut, status_code: int = 200, extra: dict | None = None) -> Response[ResourceOut]:
+    headers = {"ETag": etag("resource", resource.id, resource.version)}
+    headers.update(extra or {})
+    return Response(resource, status_code=status_code, headers=headers)
+
+
+class ResourceController(Controller):
+    path = "/api/v1/resources"
+    tags = ["resources"]
+
+    @get("/", opt=rule(SIGNED_IN), summary="List resources with filters")
+    async def list_resources(
+        self,
+        request: Request,
+        level: _multi("level", "Level code: barnehage or 1–10 (repeatable)") = None,
+        band: _multi("band", "Band: barnehage, 1-4, 5-7, 8-10 (repeatable)") = None,
+        subject: _multi("subject", "Subject code such as MAT (repeatable)") = None,
+        kindergarten_area: _multi("kindergarten_area", "Kindergarten area code (repeatable)") = None,
+        kind: _multi("kind", "Resource kind (repeatable)") = None,
+        platform: _multi("platform", "Platform (repeatable)") = None,
+        login: _multi("login", "Login method (repeatable)") = None,
+        language: _multi("language", "Language code (repeatable)") = None,
+        status: _multi("status", "Status; staff see published only (repeatable)") = None,
+        unit: _multi("unit", "Unit code (repeatable)") = None,
+        in_base_package: Annotated[Optional[bool], QueryParameter(name="in_base_package", required=False)] = None,
+        limit: Annotated[int, QueryParameter(name="limit", ge=1, le=100)] = 20,
+        offset: Annotated[int, QueryParameter(name="offset", ge=0, le=1_000_000)] = 0,
+        sort: Annotated[Literal["name", "-name", "newest", "updated"], QueryParameter(name="sort")] = "name",
+    ) -> ResourcePage:
+        filters = service.ResourceFilters(
+            levels=level or [], bands=band or [], subjects=subject or [],
+            kindergarten_areas=kindergarten_area or [], kinds=kind or [], platforms=platform or [],
+            logins=login or [], languages=language or [], statuses=status or [], units=unit or [],
+            in_base_package=in_base_package,
+        )
+        items, total = await service.list_resources(filters, request.user, limit=limit, offset=offset, sort=sort)
+        return ResourcePage(items=items, total=total, limit=limit, offset=offset)
+
+    @get("/{resource_id:int}", opt=rule(SIGNED_IN), summary="Get one resource (with its ETag)")
+    async def get_resource(self, request: Request, resource_id: FromPath[int]) -> Response[ResourceOut]:
+        return _with_etag(await service.get_resource(resource_id, request.user))
+
+    @post("/", opt=rule(CATALOGUE_EDITORS), summary="Create a resource")
+    async def create_resource(self, request: Request, data: JSONBody[ResourceCreate]) -> Response[ResourceOut]:
+        principal: Principal = request.user
+        resource_id = await service.create_resource(data, principal)
+        resource = await service.get_resource(resource_id, principal)
+        return _with_etag(resource, 201, {"Location": f"/api/v1/resources/{resource_id}"})
+
+    @patch("/{resource_id:int}", opt=rule(CATALOGUE_EDITORS), summary="Update part of a resource (If-Match required)")
+    async def patch_resource(self, request: Request, resource_id: FromPath[int], data: JSONBody[ResourcePatch],
+                             if_match: IfMatch = None) -> Response[ResourceOut]:
+        expected = expected_version("resource", resource_id, if_match)
+        await service.patch_resource(resource_id, data, expected, request.user)
+        return _with_etag(await service.get_resource(resource_id, request.user))
+
+    @post("/{resource_id:int}/archive", opt=rule(CATALOGUE_EDITORS), status_code=200,
+          summary="Archive a resource (If-Match required); nothing is ever deleted")
+    async def archive_resource(self, request: Request, resource_id: FromPath[int],
+                               if_match: IfMatch = None) -> Response[ResourceOut]:
+        expected = expected_version("resource", resource_id, if_match)
+        await service.archive_resource(resource_id, expected, request.user)
+        return _with_etag(await service.get_resource(resource_id, request.user))

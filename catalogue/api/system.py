@@ -1,0 +1,28 @@
+"""Health, readiness and the public keys of our tokens."""
+
+from __future__ import annotations
+
+from litestar import Request, Response, get
+
+from catalogue.schemas import Health
+from catalogue.security.access import PUBLIC, rule
+from catalogue.tables import Level
+
+
+@get("/health", opt=rule(PUBLIC), tags=["system"], summary="The process is up")
+async def health() -> Health:
+    return Health(status="ok")
+
+
+@get("/ready", opt=rule(PUBLIC), tags=["system"], summary="The database answers")
+async def ready() -> Response[Health]:
+    try:
+        await Level.raw("SELECT 1 AS ok")
+    except Exception:  # any failure to reach the database means not ready
+        return Response(Health(status="unavailable", database="unreachable"), status_code=503)
+    return Response(Health(status="ok", database="ok"))
+
+
+@get("/.well-known/jwks.json", opt=rule(PUBLIC), tags=["system"], summary="Public keys of our tokens")
+async def jwks(request: Request) -> dict:
+    return request.app.state.tokens.jwks()

@@ -1,0 +1,161 @@
+"""The ``catalogue`` command: serve, migrate, seed-demo, token."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import os
+import sys
+
+from catalogue.settings import ConfigurationError, Settings
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+async def _prepare(settings: Settings, load_demo: bool) -> tuple[list[str], bool]:
+    from catalogue.demo import seed_demo
+    from catalogue.migrate import exclusive, migrate
+
+    applied = await migrate(settings)
+    loaded = False
+    if load_demo:
+        async with exclusive(settings):
+            loaded = await seed_demo()
+    return applied, loaded
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    host = args.host or settings.host
+    port = args.port or settings.port
+    demo = settings.demo_mode or args.demo
+    if demo and not _is_loopback(host) and not args.allow_demo_on_network:
+        print(
+            f"Refusing to serve demo mode on {host}: demo mode lets anyone sign in as any role.\n"
+            "Bind to 127.0.0.1, turn DEMO_MODE off, or pass --allow-demo-on-network.",
+            file=sys.stderr,
+        )
+        return 2
+    if demo:
+        os.environ["DEMO_MODE"] = "true"
+    if not args.no_migrate:
+        applied, loaded = asyncio.run(_prepare(settings, demo))
+        if applied:
+            print(f"Applied {len(applied)} migration(s).")
+        if loaded:
+            print("Loaded demo data (invented units, resources and one user per role).")
+    import uvicorn
+
+    shown_host = f"[{host}]" if ":" in host else host
+    print(f"Læremiddelkatalogen on http://{shown_host}:{port}/  (database: {_describe(settings.database_url)})")
+    print("API token for scripts: .venv/bin/catalogue token --user NAME --role staff")
+    print("Press Ctrl-C to stop.", flush=True)
+    uvicorn.run(
+        "catalogue.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=args.workers,
+        log_level=settings.log_level.lower(),
+        proxy_headers=False,
+        server_header=False,
+    )
+    return 0
+
+
+def _describe(url: str) -> str:
+    if url.startswith("sqlite"):
+        return url
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url)
+    return f"postgresql://{parsed.hostname or ''}{':' + str(parsed.port) if parsed.port else ''}{parsed.path}"
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from catalogue.migrate import migrate
+
+    applied = asyncio.run(migrate(Settings.from_env()))
+    print(f"Applied {len(applied)} migration(s)." if applied else "The schema is up to date.")
+    return 0
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    loaded = asyncio.run(_prepare(Settings.from_env(), True))[1]
+    print("Loaded demo data." if loaded else "Demo data was already loaded; nothing changed.")
+    return 0
+
+
+async def _token(settings: Settings, user: str, roles: list[str], ttl: int | None) -> str:
+    from catalogue.migrate import migrate
+    from catalogue.security.tokens import build_token_service
+    from catalogue.users import LOCAL_ISSUER, ensure_user, grant_role
+
+    await migrate(settings)
+    user_id = await ensure_user(LOCAL_ISSUER, user, user)
+    for role in roles:
+        await grant_role(user_id, role, "catalogue token (command line)")
+    return build_token_service(settings).issue(str(user_id), roles=roles, name=user, ttl_seconds=ttl)
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from catalogue.domain import ALL_ROLES
+
+    unknown = [r for r in args.role if r not in ALL_ROLES]
+    if unknown:
+        print(f"Unknown role(s): {', '.join(unknown)}. Roles: {', '.join(sorted(ALL_ROLES))}", file=sys.stderr)
+        return 2
+    settings = Settings.from_env()
+    if args.ttl is not None and not 60 <= args.ttl <= 86400:
+        print("--ttl must be between 60 and 86400 seconds", file=sys.stderr)
+        return 2
+    print(asyncio.run(_token(settings, args.user, args.role, args.ttl)))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="catalogue", description="Læremiddelkatalogen")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="apply migrations and serve the web application and API")
+    serve.add_argument("--host", help="address to bind (default: HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: PORT or 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (PostgreSQL for more than one)")
+    serve.add_argument("--demo", action="store_true", help="demo mode: load demo data, allow demo login")
+    serve.add_argument("--allow-demo-on-network", action="store_true",
+                       help="allow demo mode on a non-loopback address")
+    serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("seed-demo", help="load the demo data once").set_defaults(func=cmd_seed_demo)
+
+    token = sub.add_parser("token", help="print a bearer token for scripts")
+    token.add_argument("--user", required=True, help="user name (a local account is made if needed)")
+    token.add_argument("--role", action="append", required=True, help="role to hold (repeatable)")
+    token.add_argument("--ttl", type=int, help="lifetime in seconds (default: TOKEN_TTL_SECONDS)")
+    token.set_defaults(func=cmd_token)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigurationError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

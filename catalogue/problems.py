@@ -1,0 +1,165 @@
+"""One exception mapper: every error leaves the service as RFC 9457 application/problem+json."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+log = logging.getLogger("catalogue.errors")
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_PREFIX = "urn:laeremiddelkatalogen:problem:"
+
+# Stable problem types by status; a Problem may name a more specific one.
+DEFAULT_TYPES = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthenticated", "Authentication required"),
+    403: ("forbidden", "Not allowed"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    406: ("not-acceptable", "Not acceptable"),
+    409: ("conflict", "Conflict"),
+    412: ("precondition-failed", "Precondition failed"),
+    413: ("payload-too-large", "Request body too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    422: ("validation-error", "Invalid input"),
+    428: ("precondition-required", "Precondition required"),
+    429: ("rate-limited", "Too many requests"),
+    431: ("headers-too-large", "Request header fields too large"),
+    500: ("internal-error", "Internal server error"),
+    503: ("unavailable", "Service unavailable"),
+}
+
+
+class Problem(HTTPException):
+    """An error the client can act on, with an optional list of field errors."""
+
+    def __init__(
+        self,
+        status_code: int,
+        detail: str,
+        *,
+        type_slug: str | None = None,
+        title: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        **members: Any,
+    ) -> None:
+        super().__init__(detail=detail, status_code=status_code, headers=headers)
+        self.type_slug = type_slug
+        self.title = title
+        self.errors = errors
+        self.members = members
+
+
+def field_error(field: str, message: str, status_code: int = 422) -> Problem:
+    """A problem naming the one field at fault."""
+    return Problem(status_code, f"{field}: {message}", errors=[{"field": field, "message": message}])
+
+
+class FieldErrors:
+    """Collects field errors so a client learns of all of them at once."""
+
+    def __init__(self) -> None:
+        self.errors: list[dict[str, Any]] = []
+
+    def add(self, field: str, message: str) -> None:
+        self.errors.append({"field": field, "message": message})
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            first = self.errors[0]
+            detail = f"{first['field']}: {first['message']}"
+            if len(self.errors) > 1:
+                detail += f" (and {len(self.errors) - 1} more)"
+            raise Problem(422, detail, errors=self.errors)
+
+
+def problem_body(status: int, detail: str, instance: str, *, type_slug: str | None = None,
+                 title: str | None = None, errors: list | None = None, **members: Any) -> dict[str, Any]:
+    slug, default_title = DEFAULT_TYPES.get(status, ("error", "Error"))
+    body: dict[str, Any] = {
+        "type": TYPE_PREFIX + (type_slug or slug),
+        "title": title or default_title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+    }
+    if errors:
+        body["errors"] = errors
+    body.update(members)
+    return body
+
+
+_UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
+
+
+def _friendly(message: str) -> str:
+    if "matching regex" in message:
+        if "https?://" in message:
+            return "must be an http:// or https:// address"
+        return "has an invalid format"
+    return message
+
+
+def _validation_errors(exc: ValidationException) -> list[dict[str, Any]]:
+    errors = []
+    for item in exc.extra or []:
+        if not isinstance(item, dict):
+            errors.append({"field": "body", "message": str(item)})
+            continue
+        key = item.get("key") or ""
+        message = str(item.get("message", "invalid value"))
+        unknown = _UNKNOWN_FIELD.search(message)
+        if unknown:
+            # name the field the client sent, not the container it was found in
+            key = unknown.group(1) if key in ("", "data") else f"{key}.{unknown.group(1)}"
+        source = item.get("source")
+        entry = {"field": key or "body", "message": _friendly(message)}
+        if source is not None:
+            entry["source"] = getattr(source, "value", source)
+        errors.append(entry)
+    return errors
+
+
+def exception_to_problem(request: Request, exc: Exception) -> Response:
+    """The service's single exception handler."""
+    headers: dict[str, str] = {}
+    if isinstance(exc, Problem):
+        status = exc.status_code
+        body = problem_body(status, exc.detail, request.url.path, type_slug=exc.type_slug,
+                            title=exc.title, errors=exc.errors, **exc.members)
+        headers.update(exc.headers or {})
+    elif isinstance(exc, ValidationException):
+        errors = _validation_errors(exc)
+        status = 400
+        if errors and any(e.get("source") == "body" for e in errors):
+            status = 422
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or exc.detail
+        body = problem_body(status, detail, request.url.path, errors=errors or None)
+    elif isinstance(exc, HTTPException):
+        status = exc.status_code
+        detail = exc.detail if status < 500 else DEFAULT_TYPES.get(status, ("", "Server error"))[1]
+        body = problem_body(status, detail, request.url.path)
+        headers.update(exc.headers or {})
+    else:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        status = HTTP_500_INTERNAL_SERVER_ERROR
+        body = problem_body(status, "The service failed to handle the request.", request.url.path)
+    if _wants_html(request) and status in (401, 403, 404, 500):
+        from frontend.pages import error_page
+
+        return error_page(request, status, headers)
+    return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _wants_html(request: Request) -> bool:
+    if request.url.path.startswith(("/api/", "/schema", "/health", "/ready")):
+        return False
+    accept = request.headers.get("accept", "")
+    return MediaType.HTML.value in accept

@@ -1,0 +1,1 @@
+"""Identity and access: our own tokens, the access rules, and the request authentication."""

@@ -1,0 +1,191 @@
+"""The only module that touches JWTs (python-jose).
+
+Narrow API: sign our own access tokens, verify our own access tokens, publish our public keys.
+The verifier never trusts the token's header for anything but choosing one of *our* keys by
+``kid``: the algorithm is pinned, keys from the token (``jwk``, ``jku``, ``x5u``) are refused,
+and ``exp``, ``iat``, ``iss``, ``aud`` and ``sub`` are required.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import secrets
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jose import jwt
+from jose.exceptions import JOSEError
+
+ALGORITHM = "RS256"
+ACCESS_TOKEN_TYPE = "at+jwt"
+MAX_TOKEN_LENGTH = 8192
+LEEWAY_SECONDS = 30
+_FORBIDDEN_HEADERS = ("jwk", "jku", "x5u", "x5c", "crit")
+_REQUIRED = {
+    "require_exp": True,
+    "require_iat": True,
+    "require_iss": True,
+    "require_aud": True,
+    "require_sub": True,
+    "verify_at_hash": False,
+    "leeway": LEEWAY_SECONDS,
+}
+
+
+class TokenError(Exception):
+    """The token is not one of ours, or not valid now. The message is safe to log."""
+
+
+def _b64url_uint(value: int) -> str:
+    raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    private_pem: bytes
+    public_jwk: dict[str, str]
+
+    @classmethod
+    def from_pem(cls, pem: bytes) -> "SigningKey":
+        key = serialization.load_pem_private_key(pem, password=None)
+        if not isinstance(key, rsa.RSAPrivateKey) or key.key_size < 2048:
+            raise ValueError("the signing key must be an RSA private key of at least 2048 bits")
+        numbers = key.public_key().public_numbers()
+        n, e = _b64url_uint(numbers.n), _b64url_uint(numbers.e)
+        # RFC 7638 thumbprint as the key id: stable, and derived from the key alone.
+        thumbprint_input = json.dumps({"e": e, "kty": "RSA", "n": n}, separators=(",", ":"), sort_keys=True)
+        kid = base64.urlsafe_b64encode(hashlib.sha256(thumbprint_input.encode()).digest()).rstrip(b"=").decode()
+        jwk = {"kty": "RSA", "use": "sig", "alg": ALGORITHM, "kid": kid, "n": n, "e": e}
+        return cls(kid=kid, private_pem=pem, public_jwk=jwk)
+
+
+def generate_private_pem() -> bytes:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def load_or_create_key_file(path: Path) -> bytes:
+    """Read the signing key, creating it (mode 0600) on first run. Safe when several workers
+    start at once: the file appears atomically and the first writer wins."""
+    if path.exists():
+        return path.read_bytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pem = generate_private_pem()
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".signing-key-")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+    finally:
+        os.unlink(tmp)
+    return path.read_bytes()
+
+
+class TokenService:
+    """Signs and verifies this service's own access tokens."""
+
+    def __init__(self, current: SigningKey, previous: list[SigningKey] | None = None, *,
+                 issuer: str, audience: str, ttl_seconds: int) -> None:
+        self.current = current
+        self.issuer = issuer
+        self.audience = audience
+        self.ttl_seconds = ttl_seconds
+        self._verification_keys = {k.kid: k.public_jwk for k in [current, *(previous or [])]}
+
+    def jwks(self) -> dict[str, list[dict[str, str]]]:
+        return {"keys": list(self._verification_keys.values())}
+
+    def issue(self, subject: str, *, roles: list[str] | None = None, name: str = "",
+              ttl_seconds: int | None = None, session_id: str | None = None) -> str:
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": subject,
+            "iat": now,
+            "nbf": now,
+            "exp": now + (ttl_seconds or self.ttl_seconds),
+            "jti": secrets.token_urlsafe(16),
+            "token_use": "access",
+        }
+        if roles is not None:
+            claims["roles"] = sorted(set(roles))
+        if name:
+            claims["name"] = name
+        if session_id:
+            claims["sid"] = session_id
+        return jwt.encode(claims, self.current.private_pem.decode(), algorithm=ALGORITHM,
+                          headers={"kid": self.current.kid, "typ": ACCESS_TOKEN_TYPE})
+
+    def verify(self, token: str) -> dict[str, Any]:
+        """Return the claims of a valid access token of ours, else raise TokenError."""
+        if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
+            raise TokenError("token missing or too long")
+        if token.count(".") != 2:
+            raise TokenError("not a signed JWT")
+        try:
+            header = jwt.get_unverified_header(token)
+        except (JOSEError, ValueError, TypeError, UnicodeError):
+            raise TokenError("malformed token header") from None
+        if not isinstance(header, dict):
+            raise TokenError("malformed token header")
+        if header.get("alg") != ALGORITHM:
+            raise TokenError("algorithm not allowed")
+        if header.get("typ") != ACCESS_TOKEN_TYPE:
+            raise TokenError("not an access token")
+        if any(name in header for name in _FORBIDDEN_HEADERS):
+            raise TokenError("token carries key references")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or len(kid) > 128:
+            raise TokenError("unknown key")
+        key = self._verification_keys.get(kid)
+        if key is None:
+            raise TokenError("unknown key")
+        try:
+            claims = jwt.decode(token, key, algorithms=[ALGORITHM], audience=self.audience,
+                                issuer=self.issuer, options=_REQUIRED)
+        except (JOSEError, ValueError, TypeError, KeyError, UnicodeError) as exc:
+            raise TokenError(f"token rejected: {type(exc).__name__}") from None
+        if not isinstance(claims, dict):
+            raise TokenError("claims are not an object")
+        iat = claims.get("iat")
+        if not isinstance(iat, (int, float)) or iat > time.time() + LEEWAY_SECONDS:
+            raise TokenError("issued in the future")
+        if claims.get("token_use") != "access":
+            raise TokenError("not an access token")
+        if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+            raise TokenError("bad subject")
+        roles = claims.get("roles")
+        if roles is not None and not (isinstance(roles, list) and all(isinstance(r, str) for r in roles)):
+            raise TokenError("bad roles claim")
+        return claims
+
+
+def build_token_service(settings) -> TokenService:
+    """The token service for these settings: key from SIGNING_KEY, else the key file (made on first run)."""
+    if settings.signing_key_pem:
+        pem = settings.signing_key_pem.encode()
+    else:
+        pem = load_or_create_key_file(settings.signing_key_file)
+    previous = []
+    for extra in (os.environ.get("SIGNING_KEYS_PREVIOUS_FILES") or "").split(os.pathsep):
+        if extra.strip():
+            previous.append(SigningKey.from_pem(Path(extra.strip()).read_bytes()))
+    return TokenService(SigningKey.from_pem(pem), previous, issuer=settings.token_issuer,
+                        audience=settings.token_audience, ttl_seconds=settings.token_ttl_seconds)

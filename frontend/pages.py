@@ -1,0 +1,50 @@
+"""Server-rendered pages. Norwegian bokmål throughout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar import Request, Response, get
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Template
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from catalogue.security.access import PUBLIC, rule
+
+HERE = Path(__file__).resolve().parent
+
+ERROR_TEXT = {
+    401: ("Du må logge inn", "Denne siden krever innlogging."),
+    403: ("Ingen tilgang", "Rollen din gir ikke tilgang til denne siden."),
+    404: ("Fant ikke siden", "Siden finnes ikke, eller du har ikke tilgang til den."),
+    500: ("Noe gikk galt", "Tjenesten klarte ikke å svare. Prøv igjen senere."),
+}
+
+
+def template_config() -> TemplateConfig:
+    return TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine)
+
+
+def static_files():
+    return create_static_files_router(path="/static", directories=[HERE / "static"], opt=rule(PUBLIC),
+                                      include_in_schema=False)
+
+
+def _context(request: Request, **values) -> dict:
+    settings = request.app.state.settings
+    return {"demo_mode": settings.demo_mode, "municipality": settings.municipality_name, **values}
+
+
+@get("/", opt=rule(PUBLIC), include_in_schema=False)
+async def home(request: Request) -> Template:
+    return Template(template_name="index.html", context=_context(request))
+
+
+def error_page(request: Request, status: int, headers: dict[str, str] | None = None) -> Response:
+    title, text = ERROR_TEXT.get(status, ERROR_TEXT[500])
+    return Template(template_name="error.html", context=_context(request, status=status, title=title, text=text),
+                    status_code=status, headers=headers or {})
+
+
+page_handlers = [home]

@@ -1,0 +1,1 @@
+"""The approval process: workflow definitions, cases, decisions and the audit chain."""

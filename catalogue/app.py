@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from litestar import Litestar, Response
-from litestar.config.app import AppConfig
+from litestar import Litestar
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -16,29 +15,11 @@ from catalogue.api.resources import ResourceController
 from catalogue.api.system import health, jwks, ready
 from catalogue.api.taxonomy import TaxonomyController, UnitController
 from catalogue.problems import exception_to_problem
+from catalogue.security.headers import add_security_headers
 from catalogue.security.access import TokenAuthenticationMiddleware, access_guard, routes_without_rule
 from catalogue.security.tokens import build_token_service
 from catalogue.settings import Settings
 from frontend.pages import page_handlers, static_files, template_config
-
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "strict-origin-when-cross-origin",
-    "X-Frame-Options": "DENY",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-}
-
-
-async def _security_headers(response: Response) -> Response:
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
-
 
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the service for ``settings`` (read from the environment when not given)."""
@@ -60,9 +41,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *page_handlers, static_files(),
         ],
         middleware=[DefineMiddleware(TokenAuthenticationMiddleware)],
+        before_send=[add_security_headers],
         guards=[access_guard],
         exception_handlers={Exception: exception_to_problem},
-        after_request=_security_headers,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="Læremiddelkatalogen API",

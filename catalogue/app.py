@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
+import httpx
 from litestar import Litestar
+from litestar.config.allowed_hosts import AllowedHostsConfig
+from litestar.config.cors import CORSConfig
+from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -14,37 +19,67 @@ from catalogue import db
 from catalogue.api.resources import ResourceController
 from catalogue.api.system import health, jwks, ready
 from catalogue.api.taxonomy import TaxonomyController, UnitController
+from catalogue.api.users import UserController
+from catalogue.logging_filters import install_log_redaction
 from catalogue.problems import exception_to_problem
-from catalogue.security.headers import add_security_headers
 from catalogue.security.access import TokenAuthenticationMiddleware, access_guard, routes_without_rule
+from catalogue.security.headers import add_security_headers
+from catalogue.security.oidc import OidcClient
 from catalogue.security.tokens import build_token_service
 from catalogue.settings import Settings
+from frontend.auth import auth_handlers
 from frontend.pages import page_handlers, static_files, template_config
 
-def create_app(settings: Settings | None = None) -> Litestar:
-    """Build the service for ``settings`` (read from the environment when not given)."""
+
+def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncBaseTransport | None = None) -> Litestar:
+    """Build the service for ``settings`` (read from the environment when not given).
+    ``http_transport`` replaces the network for outbound calls (tests use httpx.MockTransport)."""
     settings = settings or Settings.from_env()
     logging.getLogger("catalogue").setLevel(settings.log_level)
+    install_log_redaction()
     engine = db.engine_from_url(settings.database_url, settings.sqlite_busy_timeout_seconds)
     tokens = build_token_service(settings)
+    state = State({"settings": settings, "tokens": tokens, "oidc": None, "http": None})
 
     async def connect(app: Litestar) -> None:
         db.bind_tables(engine)
         await db.start(engine, settings.db_pool_size)
+        http = httpx.AsyncClient(transport=http_transport, timeout=settings.http_timeout_seconds,
+                                 follow_redirects=False)
+        app.state.http = http
+        if settings.oidc_provider:
+            app.state.oidc = OidcClient(settings, http)
 
     async def disconnect(app: Litestar) -> None:
+        if app.state.http is not None:
+            await app.state.http.aclose()
         await db.stop(engine)
 
+    # Every worker derives the same CSRF secret from the shared signing key.
+    csrf_secret = hashlib.sha256(tokens.current.private_pem + b"|csrf").hexdigest()
     app = Litestar(
         route_handlers=[
-            health, ready, jwks, ResourceController, TaxonomyController, UnitController,
-            *page_handlers, static_files(),
+            health, ready, jwks, ResourceController, TaxonomyController, UnitController, UserController,
+            *page_handlers, *auth_handlers, static_files(),
         ],
         middleware=[DefineMiddleware(TokenAuthenticationMiddleware)],
-        before_send=[add_security_headers],
         guards=[access_guard],
+        before_send=[add_security_headers],
         exception_handlers={Exception: exception_to_problem},
         request_max_body_size=settings.max_body_bytes,
+        csrf_config=CSRFConfig(
+            secret=csrf_secret,
+            cookie_name="lk_csrf",
+            cookie_secure=settings.secure_cookies,
+            cookie_httponly=True,
+            cookie_samesite="lax",
+            exclude=["^/api/", "^/health$", "^/ready$"],
+        ),
+        cors_config=CORSConfig(allow_origins=list(settings.cors_origins), allow_credentials=False,
+                               allow_methods=["GET", "POST", "PATCH", "DELETE"],
+                               allow_headers=["Authorization", "Content-Type", "If-Match"],
+                               expose_headers=["ETag", "Location"]) if settings.cors_origins else None,
+        allowed_hosts=AllowedHostsConfig(allowed_hosts=list(settings.allowed_hosts)) if settings.allowed_hosts else None,
         openapi_config=OpenAPIConfig(
             title="Læremiddelkatalogen API",
             version="1.0.0",
@@ -53,7 +88,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             render_plugins=[JsonRenderPlugin()],
         ),
         template_config=template_config(),
-        state=State({"settings": settings, "tokens": tokens}),
+        state=state,
         on_startup=[connect],
         on_shutdown=[disconnect],
         debug=False,

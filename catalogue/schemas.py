@@ -304,3 +304,55 @@ class Health(Struct, kw_only=True):
 
 def to_builtins(value) -> object:
     return msgspec.to_builtins(value)
+
+
+# --- users --------------------------------------------------------------------------------
+
+RoleCode = Literal[tuple(domain.ALL_ROLES)]  # type: ignore[valid-type]
+
+
+class UserOut(Struct, kw_only=True):
+    id: int
+    display_name: str
+    email: Optional[str]
+    issuer: str
+    subject: str
+    active: bool
+    roles: list[str]
+    units: list[str]
+    created_at: datetime.datetime
+    last_seen_at: Optional[datetime.datetime] = None
+
+
+class UserPage(Struct, kw_only=True):
+    items: list[UserOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class RoleGrant(Struct, **Strict):
+    role: RoleCode
+
+
+class UnitAffiliation(Struct, **Strict):
+    unit: UnitCode
+
+
+class UserPatch(Struct, **Strict):
+    active: bool
+
+
+class RoleChangeOut(Struct, kw_only=True):
+    action: str
+    role: Optional[str]
+    unit_code: Optional[str]
+    changed_by: str
+    changed_at: datetime.datetime
+
+
+class Me(Struct, kw_only=True):
+    id: int
+    display_name: str
+    roles: list[str]
+    units: list[str]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +23,24 @@ def _bool(name: str, default: bool) -> bool:
     if value in {"0", "false", "no", "off"}:
         return False
     raise ConfigurationError(f"{name} must be true or false, not {raw!r}")
+
+
+def _list(name: str) -> tuple[str, ...]:
+    raw = os.environ.get(name) or ""
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _rate(name: str, default: tuple[int, int]) -> tuple[int, int]:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        count, seconds = (int(x) for x in raw.split("/"))
+    except ValueError:
+        raise ConfigurationError(f"{name} must look like 30/60 (requests per seconds)") from None
+    if count < 1 or seconds < 1:
+        raise ConfigurationError(f"{name} must be positive")
+    return count, seconds
 
 
 def _int(name: str, default: int, minimum: int = 0) -> int:
@@ -57,7 +75,29 @@ class Settings:
     sqlite_busy_timeout_seconds: int = 30
     municipality_name: str = "Fjordvik kommune"
     log_level: str = "INFO"
-    extra: dict = field(default_factory=dict)
+    public_base_url: str = ""
+    session_ttl_seconds: int = 8 * 3600
+    # OpenID Connect: "feide", "entra" or "" (no identity provider; demo login or CLI tokens only)
+    oidc_provider: str = ""
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_scopes: str = "openid profile email"
+    oidc_algorithms: tuple[str, ...] = ("RS256",)
+    oidc_entra_tenant_id: str = ""
+    oidc_feide_realms: tuple[str, ...] = ()
+    oidc_feide_affiliations: tuple[str, ...] = ()
+    oidc_feide_affiliation_source: str = "userinfo"
+    oidc_feide_userinfo_url: str = "https://api.dataporten.no/userinfo/v1/userinfo"
+    oidc_feide_groups_url: str = "https://groups-api.dataporten.no/groups/me/groups"
+    jwks_cache_seconds: int = 3600
+    jwks_min_refresh_seconds: int = 60
+    http_timeout_seconds: float = 10.0
+    rate_limit_auth: tuple[int, int] = (30, 60)
+    trusted_proxies: tuple[str, ...] = ()
+    cors_origins: tuple[str, ...] = ()
+    allowed_hosts: tuple[str, ...] = ()
+    allow_demo_on_network: bool = False
 
     @property
     def is_sqlite(self) -> bool:
@@ -83,6 +123,28 @@ class Settings:
             sqlite_busy_timeout_seconds=_int("SQLITE_BUSY_TIMEOUT", 30, minimum=1),
             municipality_name=os.environ.get("MUNICIPALITY_NAME") or "Fjordvik kommune",
             log_level=(os.environ.get("LOG_LEVEL") or "INFO").upper(),
+            public_base_url=(os.environ.get("PUBLIC_BASE_URL") or "").rstrip("/"),
+            session_ttl_seconds=_int("SESSION_TTL_SECONDS", 8 * 3600, minimum=300),
+            oidc_provider=(os.environ.get("OIDC_PROVIDER") or "").strip().lower(),
+            oidc_issuer=(os.environ.get("OIDC_ISSUER") or "").strip(),
+            oidc_client_id=os.environ.get("OIDC_CLIENT_ID") or "",
+            oidc_client_secret=os.environ.get("OIDC_CLIENT_SECRET") or "",
+            oidc_scopes=os.environ.get("OIDC_SCOPES") or "openid profile email",
+            oidc_algorithms=_list("OIDC_ALGORITHMS") or ("RS256",),
+            oidc_entra_tenant_id=(os.environ.get("OIDC_ENTRA_TENANT_ID") or "").strip(),
+            oidc_feide_realms=_list("OIDC_FEIDE_REALMS"),
+            oidc_feide_affiliations=_list("OIDC_FEIDE_AFFILIATIONS"),
+            oidc_feide_affiliation_source=(os.environ.get("OIDC_FEIDE_AFFILIATION_SOURCE") or "userinfo").lower(),
+            oidc_feide_userinfo_url=os.environ.get("OIDC_FEIDE_USERINFO_URL")
+            or "https://api.dataporten.no/userinfo/v1/userinfo",
+            oidc_feide_groups_url=os.environ.get("OIDC_FEIDE_GROUPS_URL")
+            or "https://groups-api.dataporten.no/groups/me/groups",
+            jwks_cache_seconds=_int("JWKS_CACHE_SECONDS", 3600, minimum=60),
+            rate_limit_auth=_rate("RATE_LIMIT_AUTH", (30, 60)),
+            trusted_proxies=_list("TRUSTED_PROXIES"),
+            cors_origins=_list("CORS_ORIGINS"),
+            allowed_hosts=_list("ALLOWED_HOSTS"),
+            allow_demo_on_network=_bool("DEMO_ALLOW_NETWORK", False),
         )
         values.update(overrides)
         settings = cls(**values)
@@ -94,3 +156,33 @@ class Settings:
             raise ConfigurationError("DATABASE_URL must start with sqlite:/// or postgresql://")
         if self.token_ttl_seconds > 24 * 3600:
             raise ConfigurationError("TOKEN_TTL_SECONDS may be at most one day")
+        if self.oidc_provider not in ("", "feide", "entra"):
+            raise ConfigurationError("OIDC_PROVIDER must be feide, entra or empty")
+        if self.oidc_provider:
+            for name in ("oidc_client_id", "oidc_client_secret", "public_base_url"):
+                if not getattr(self, name):
+                    raise ConfigurationError(f"{name.upper()} is required when OIDC_PROVIDER is set")
+            if not self.public_base_url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+                raise ConfigurationError("PUBLIC_BASE_URL must be https (plain http only on loopback)")
+            if any(a.upper().startswith(("HS", "NONE")) for a in self.oidc_algorithms):
+                raise ConfigurationError("OIDC_ALGORITHMS may only list asymmetric algorithms such as RS256")
+        if self.oidc_provider == "entra":
+            if not self.oidc_entra_tenant_id:
+                raise ConfigurationError("OIDC_ENTRA_TENANT_ID is required for Entra ID")
+        if self.oidc_feide_affiliation_source not in ("userinfo", "groups"):
+            raise ConfigurationError("OIDC_FEIDE_AFFILIATION_SOURCE must be userinfo or groups")
+
+    @property
+    def issuer_url(self) -> str:
+        """The identity provider's issuer: Feide's by default, Entra's from the tenant."""
+        if self.oidc_issuer:
+            return self.oidc_issuer.rstrip("/")
+        if self.oidc_provider == "feide":
+            return "https://auth.dataporten.no"
+        if self.oidc_provider == "entra":
+            return f"https://login.microsoftonline.com/{self.oidc_entra_tenant_id}/v2.0"
+        return ""
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_base_url.startswith("https://")

@@ -184,6 +184,50 @@ class AppMeta(Table, tablename="app_meta"):
     value = Text(default="")
 
 
+
+
+class LoginRequest(Table, tablename="login_request"):
+    """An OpenID Connect login under way: state, nonce and PKCE verifier until the callback.
+    Kept in the database so the callback may reach any worker; used once."""
+
+    state = Varchar(length=128, unique=True)
+    nonce = Varchar(length=128)
+    code_verifier = Varchar(length=128)
+    browser_hash = Varchar(length=64)
+    return_to = Varchar(length=500, default="/")
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+
+
+class UserSession(Table, tablename="user_session"):
+    """A signed-in browser. The session cookie's token names it (``sid``); logout revokes it."""
+
+    session_id = Varchar(length=64, unique=True)
+    user = ForeignKey(references=AppUser, on_delete=OnDelete.cascade, index=True)
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class RoleChange(Table, tablename="role_change"):
+    """Who gave or took which role or unit affiliation, and when."""
+
+    user = ForeignKey(references=AppUser, on_delete=OnDelete.cascade, index=True)
+    action = Varchar(length=16)  # grant_role, revoke_role, add_unit, remove_unit
+    role = Varchar(length=32, null=True, default=None)
+    unit_code = Varchar(length=64, null=True, default=None)
+    changed_by = Varchar(length=200)
+    changed_at = Timestamptz()
+
+
+class RateLimitBucket(Table, tablename="rate_limit_bucket"):
+    """A fixed-window request counter shared by every worker."""
+
+    bucket_key = Varchar(length=200, unique=True)
+    window_start = Integer()
+    hits = Integer()
+
+
 TABLES = (
     Level,
     Subject,
@@ -198,4 +242,8 @@ TABLES = (
     UserRole,
     UserUnit,
     AppMeta,
+    LoginRequest,
+    UserSession,
+    RoleChange,
+    RateLimitBucket,
 )

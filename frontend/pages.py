@@ -10,6 +10,7 @@ from litestar.response import Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from catalogue.domain import ROLE_LABELS, Role
 from catalogue.security.access import PUBLIC, rule
 
 HERE = Path(__file__).resolve().parent
@@ -31,19 +32,28 @@ def static_files():
                                       include_in_schema=False)
 
 
-def _context(request: Request, **values) -> dict:
+def page_context(request: Request, **values) -> dict:
+    """What every page needs: demo banner, municipality, the signed-in user and their roles."""
     settings = request.app.state.settings
-    return {"demo_mode": settings.demo_mode, "municipality": settings.municipality_name, **values}
+    user = request.scope.get("user")
+    signed_in = user is not None and not user.is_anonymous
+    return {
+        "demo_mode": settings.demo_mode,
+        "municipality": settings.municipality_name,
+        "user": user if signed_in else None,
+        "role_labels": [ROLE_LABELS[Role(r)] for r in sorted(user.roles)] if signed_in else [],
+        **values,
+    }
 
 
 @get("/", opt=rule(PUBLIC), include_in_schema=False)
 async def home(request: Request) -> Template:
-    return Template(template_name="index.html", context=_context(request))
+    return Template(template_name="index.html", context=page_context(request))
 
 
 def error_page(request: Request, status: int, headers: dict[str, str] | None = None) -> Response:
     title, text = ERROR_TEXT.get(status, ERROR_TEXT[500])
-    return Template(template_name="error.html", context=_context(request, status=status, title=title, text=text),
+    return Template(template_name="error.html", context=page_context(request, status=status, title=title, text=text),
                     status_code=status, headers=headers or {})
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from litestar import Litestar, get
 
@@ -14,12 +16,12 @@ def test_every_route_in_the_app_and_the_openapi_document_has_a_rule(app):
     for route in app.routes:
         for handler in getattr(route, "route_handlers", []):
             for method in handler.http_methods:
-                rules[(method, route.path)] = handler_rule(handler)
+                rules[(method, re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path))] = handler_rule(handler)
     schema = app.openapi_schema.to_schema()
     for path, operations in schema["paths"].items():
         for method in operations:
             if method.upper() in {"GET", "POST", "PUT", "PATCH", "DELETE"}:
-                key = (method.upper(), path.replace("{resource_id}", "{resource_id:int}").replace("{code}", "{code:str}"))
+                key = (method.upper(), path)
                 assert key in rules, key
                 assert rules[key] is not None
 

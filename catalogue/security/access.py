@@ -6,6 +6,7 @@ cannot ship."""
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -125,13 +126,20 @@ class TokenAuthenticationMiddleware(AbstractAuthenticationMiddleware):
             token = connection.cookies.get(SESSION_COOKIE) or None
         if token is None:
             return AuthenticationResult(user=ANONYMOUS, auth=None)
+        from_cookie = header is None
         tokens = connection.app.state.tokens
         try:
             claims = tokens.verify(token)
         except TokenError as exc:
+            if from_cookie:  # an expired page session: carry on as a visitor, the page asks for login
+                return AuthenticationResult(user=ANONYMOUS, auth=None)
             raise _unauthorized(str(exc)) from None
+        if from_cookie and "sid" not in claims:
+            return AuthenticationResult(user=ANONYMOUS, auth=None)
         principal = await load_principal(claims)
         if principal is None:
+            if from_cookie:
+                return AuthenticationResult(user=ANONYMOUS, auth=None)
             raise _unauthorized("unknown or inactive user")
         return AuthenticationResult(user=principal, auth=claims)
 
@@ -148,13 +156,22 @@ async def load_principal(claims: dict[str, Any]) -> Principal | None:
         user_id = int(claims["sub"])
     except (KeyError, ValueError, TypeError):
         return None
-    rows = await AppUser.raw(
+    session_id = claims.get("sid")
+    sql = (
         "SELECT 'user' AS k, display_name AS v FROM app_user WHERE id = {} AND active = {}"
         " UNION ALL SELECT 'role' AS k, role AS v FROM user_role WHERE \"user\" = {}"
         " UNION ALL SELECT 'unit' AS k, unit.code AS v FROM user_unit"
-        " JOIN unit ON unit.id = user_unit.unit WHERE user_unit.\"user\" = {}",
-        user_id, True, user_id, user_id,
+        " JOIN unit ON unit.id = user_unit.unit WHERE user_unit.\"user\" = {}"
     )
+    args: list[Any] = [user_id, True, user_id, user_id]
+    if session_id is not None:
+        # a browser session's token is only as good as its session: logout ends it
+        sql += (" UNION ALL SELECT 'session' AS k, session_id AS v FROM user_session"
+                " WHERE session_id = {} AND \"user\" = {} AND revoked_at IS NULL AND expires_at > {}")
+        args += [str(session_id), user_id, datetime.datetime.now(datetime.timezone.utc)]
+    rows = await AppUser.raw(sql, *args)
+    if session_id is not None and not any(r["k"] == "session" for r in rows):
+        return None
     names = [r["v"] for r in rows if r["k"] == "user"]
     if not names:
         return None

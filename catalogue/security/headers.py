@@ -23,4 +23,9 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
     paths that never reach a route's middleware."""
     if message["type"] == "http.response.start":
         present = {name.lower() for name, _ in message.get("headers", [])}
-        message["headers"] = [*message.get("headers", []), *((k, v) for k, v in _ENCODED if k not in present)]
+        extra = [(k, v) for k, v in _ENCODED if k not in present]
+        # rate-limit counters a guard left for this response (see catalogue.security.ratelimit)
+        for name, value in (scope.get("state", {}).get("rate_limit_headers") or {}).items():
+            if name.lower().encode() not in present:
+                extra.append((name.lower().encode(), value.encode()))
+        message["headers"] = [*message.get("headers", []), *extra]

@@ -189,3 +189,51 @@ def build_token_service(settings) -> TokenService:
             previous.append(SigningKey.from_pem(Path(extra.strip()).read_bytes()))
     return TokenService(SigningKey.from_pem(pem), previous, issuer=settings.token_issuer,
                         audience=settings.token_audience, ttl_seconds=settings.token_ttl_seconds)
+
+
+class IdTokenError(TokenError):
+    """An identity provider's ID token that must not be accepted."""
+
+
+async def verify_id_token(token: str, *, key_for_kid, issuer: str, audience: str, algorithms: tuple[str, ...],
+                          nonce: str, access_token: str | None = None) -> dict[str, Any]:
+    """Verify an OpenID Connect ID token from the configured identity provider.
+
+    ``key_for_kid`` is an async callable returning the provider's JWK dict for a ``kid`` (from its
+    pinned JWKS), or None. The token's own header never supplies a key or a key location."""
+    if not isinstance(token, str) or not token or len(token) > 16384 or token.count(".") != 2:
+        raise IdTokenError("malformed ID token")
+    try:
+        header = jwt.get_unverified_header(token)
+    except (JOSEError, ValueError, TypeError, UnicodeError):
+        raise IdTokenError("malformed ID token header") from None
+    if not isinstance(header, dict) or header.get("alg") not in algorithms:
+        raise IdTokenError("algorithm not allowed")
+    if any(name in header for name in _FORBIDDEN_HEADERS):
+        raise IdTokenError("ID token carries key references")
+    if header.get("typ") == ACCESS_TOKEN_TYPE:
+        raise IdTokenError("an access token is not an ID token")
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid or len(kid) > 128:
+        raise IdTokenError("unknown key")
+    key = await key_for_kid(kid)
+    if key is None:
+        raise IdTokenError("unknown key")
+    try:
+        claims = jwt.decode(token, key, algorithms=list(algorithms), audience=audience, issuer=issuer,
+                            access_token=access_token,
+                            options={**_REQUIRED, "verify_at_hash": access_token is not None})
+    except (JOSEError, ValueError, TypeError, KeyError, UnicodeError) as exc:
+        raise IdTokenError(f"ID token rejected: {type(exc).__name__}") from None
+    if not isinstance(claims, dict):
+        raise IdTokenError("claims are not an object")
+    iat = claims.get("iat")
+    if not isinstance(iat, (int, float)) or iat > time.time() + LEEWAY_SECONDS:
+        raise IdTokenError("issued in the future")
+    if claims.get("token_use") == "access":
+        raise IdTokenError("an access token is not an ID token")
+    if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+        raise IdTokenError("bad subject")
+    if not isinstance(claims.get("nonce"), str) or not secrets.compare_digest(claims["nonce"], nonce):
+        raise IdTokenError("nonce does not match")
+    return claims

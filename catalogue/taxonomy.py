@@ -10,7 +10,7 @@ import msgspec
 from catalogue.db import write_transaction
 from catalogue.problems import FieldErrors, Problem
 from catalogue.etags import expected_version, stale
-from catalogue.resources import LEVEL_CODES, now
+from catalogue.resources import LEVEL_CODES, dedupe, now
 from catalogue.schemas import (
     KindergartenAreaOut,
     LevelOut,
@@ -63,6 +63,14 @@ async def update_subject(code: str, body: SubjectPatch) -> SubjectOut:
     return await subject(code)
 
 
+_NORWEGIAN_ORDER = str.maketrans({"æ": "{", "ø": "|", "å": "}"})  # after z, in the order æ, ø, å
+
+
+def norwegian_sort_key(text: str) -> str:
+    """Case-insensitive key that sorts æ, ø, å after z, as Norwegian readers expect."""
+    return text.casefold().translate(_NORWEGIAN_ORDER)
+
+
 def _unit_out(row: dict[str, Any]) -> UnitOut:
     levels_value = row["levels"]
     return UnitOut(code=row["code"], name=row["name"], kind=row["kind"],
@@ -71,10 +79,12 @@ def _unit_out(row: dict[str, Any]) -> UnitOut:
 
 
 async def units(include_inactive: bool = False) -> list[UnitOut]:
-    query = Unit.select().order_by(Unit.kind).order_by(Unit.name)
+    query = Unit.select()
     if not include_inactive:
         query = query.where(Unit.active == True)  # noqa: E712 (Piccolo builds SQL from ==)
-    return [_unit_out(r) for r in await query]
+    units_out = [_unit_out(r) for r in await query]
+    # sorted in Python so the order is the same on both engines, Norwegian letters included
+    return sorted(units_out, key=lambda u: (u.kind, norwegian_sort_key(u.name), u.code))
 
 
 async def unit(code: str) -> UnitOut:
@@ -99,7 +109,7 @@ async def create_unit(body: UnitCreate) -> UnitOut:
             raise Problem(409, f"A unit with code {body.code!r} already exists.",
                           errors=[{"field": "code", "message": "already in use"}])
         stamp = now()
-        await Unit.insert(Unit(code=body.code, name=body.name, kind=body.kind, levels=json.dumps(body.levels),
+        await Unit.insert(Unit(code=body.code, name=body.name, kind=body.kind, levels=json.dumps(dedupe(body.levels)),
                                address=body.address, active=True, version=1, created_at=stamp, updated_at=stamp))
     return await unit(body.code)
 
@@ -112,7 +122,7 @@ async def update_unit(code: str, body: UnitPatch, if_match: str | None) -> UnitO
     errors = FieldErrors()
     if "levels" in given:
         _check_unit_levels(given["levels"], errors)
-        given["levels"] = json.dumps(given["levels"])
+        given["levels"] = json.dumps(dedupe(given["levels"]))
     errors.raise_if_any()
     async with write_transaction():
         current = await Unit.select(Unit.version).where(Unit.code == code).first()

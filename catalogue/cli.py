@@ -121,6 +121,54 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _admin(settings: Settings, action: str, user: str | None, role: str | None) -> tuple[int, str]:
+    from catalogue.migrate import migrate
+    from catalogue.tables import AppUser
+    from catalogue.users import find_user, grant_role, revoke_role, roles_of
+
+    await migrate(settings)
+    if action == "users":
+        lines = []
+        for row in await AppUser.select().order_by(AppUser.id):
+            roles = ", ".join(await roles_of(row["id"]))
+            state = "" if row["active"] else " (deactivated)"
+            lines.append(f"{row['id']:>5}  {row['issuer']}|{row['subject']}  {row['display_name']}{state}  [{roles}]")
+        return 0, "\n".join(lines) or "No users yet. People appear here after their first login."
+    try:
+        user_id = await find_user(user or "")
+    except ValueError as exc:
+        return 2, str(exc)
+    if user_id is None:
+        return 2, (f"No user {user!r}. The person must log in once first; `catalogue admin users` lists "
+                   "users as id, issuer|subject and name.")
+    by = f"catalogue admin (command line, {os.environ.get('USER') or 'unknown'})"
+    if action == "grant":
+        changed = await grant_role(user_id, role, by)
+        return 0, f"Granted {role} to user {user_id}." if changed else f"User {user_id} already holds {role}."
+    from catalogue.problems import Problem
+
+    try:
+        changed = await revoke_role(user_id, role, by)
+    except Problem as exc:
+        return 2, exc.detail
+    return 0, f"Removed {role} from user {user_id}." if changed else f"User {user_id} does not hold {role}."
+
+
+def cmd_admin(args: argparse.Namespace) -> int:
+    from catalogue.domain import ALL_ROLES
+
+    if args.action in ("grant", "revoke"):
+        if not args.user or not args.role:
+            print("--user and --role are required", file=sys.stderr)
+            return 2
+        if args.role not in ALL_ROLES:
+            print(f"Unknown role {args.role}. Roles: {', '.join(sorted(ALL_ROLES))}", file=sys.stderr)
+            return 2
+    code, message = asyncio.run(_admin(Settings.from_env(), args.action, args.user, args.role))
+    print(message, file=sys.stderr if code else sys.stdout)
+    return code
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="catalogue", description="Læremiddelkatalogen")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -143,6 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--role", action="append", required=True, help="role to hold (repeatable)")
     token.add_argument("--ttl", type=int, help="lifetime in seconds (default: TOKEN_TTL_SECONDS)")
     token.set_defaults(func=cmd_token)
+
+    admin = sub.add_parser("admin", help="manage users' roles from the command line (bootstrap the first admin)")
+    admin.add_argument("action", choices=["grant", "revoke", "users"])
+    admin.add_argument("--user", help="user id, issuer|subject, or subject")
+    admin.add_argument("--role", help="role to grant or revoke")
+    admin.set_defaults(func=cmd_admin)
     return parser
 
 

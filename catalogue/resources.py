@@ -11,6 +11,7 @@ from typing import Any, Iterable
 import msgspec
 
 from catalogue import domain
+from catalogue.domain import Role
 from catalogue.db import write_transaction
 from catalogue.etags import stale
 from catalogue.problems import FieldErrors, Problem
@@ -261,10 +262,26 @@ def can_see_unpublished(principal: Principal) -> bool:
 
 
 def visible_statuses(principal: Principal) -> tuple[str, ...] | None:
-    """None means every status; staff and the public see published resources only."""
+    """None means every status; staff and the public see published resources only. ICT mentors
+    also see drafts and resources in review, but only those of their own units (see unit_scoped)."""
     if can_see_unpublished(principal):
         return None
+    if Role.ICT_MENTOR.value in principal.roles and principal.unit_codes:
+        return ("published", *UNIT_SCOPED_STATUSES)
     return ("published",)
+
+
+UNIT_SCOPED_STATUSES = ("draft", "in_review")
+
+
+def _unit_scope_clause(principal: Principal) -> tuple[str, list[Any]]:
+    """For an ICT mentor: a draft or in-review resource must belong to one of their units."""
+    units = sorted(principal.unit_codes)
+    return (
+        f"(r.status NOT IN ({_placeholders(list(UNIT_SCOPED_STATUSES))}) OR EXISTS (SELECT 1 FROM resource_facet uf"
+        f" WHERE uf.resource = r.id AND uf.facet = 'unit' AND uf.value IN ({_placeholders(units)})))",
+        [*UNIT_SCOPED_STATUSES, *units],
+    )
 
 
 async def _facets_for(ids: list[int]) -> dict[int, dict[str, list[str]]]:
@@ -292,6 +309,9 @@ async def get_resource(resource_id: int, principal: Principal) -> ResourceOut:
     if row is None or (statuses is not None and row["status"] not in statuses):
         raise Problem(404, f"No resource with id {resource_id}.")
     facets = (await _facets_for([resource_id]))[resource_id]
+    if statuses is not None and row["status"] in UNIT_SCOPED_STATUSES and \
+            not principal.unit_codes.intersection(facets["units"]):
+        raise Problem(404, f"No resource with id {resource_id}.")
     privacy = await PrivacyRecord.select().where(PrivacyRecord.resource == resource_id).first()
     accessibility = await AccessibilityRecord.select().where(AccessibilityRecord.resource == resource_id).first()
     return _resource_out(row, facets, privacy, accessibility)
@@ -418,11 +438,15 @@ def build_where(filters: ResourceFilters, principal: Principal) -> tuple[str, li
     statuses = visible_statuses(principal)
     wanted_statuses = filters.statuses
     if statuses is not None:
-        wanted_statuses = [s for s in (wanted_statuses or statuses) if s in statuses] or ["__none__"]
+        wanted_statuses = [s for s in (wanted_statuses or ["published"]) if s in statuses] or ["__none__"]
     elif not wanted_statuses:
         wanted_statuses = [s for s in domain.RESOURCE_STATUSES if s != "archived"]
     clauses.append(f"r.status IN ({_placeholders(wanted_statuses)})")
     args.extend(wanted_statuses)
+    if statuses is not None and any(s in UNIT_SCOPED_STATUSES for s in statuses):
+        clause, clause_args = _unit_scope_clause(principal)
+        clauses.append(clause)
+        args.extend(clause_args)
 
     def facet_clause(facet: str, values: list[str]) -> None:
         clauses.append(

@@ -281,3 +281,21 @@ def test_twenty_concurrent_updates_with_one_etag_have_exactly_one_winner(api):
     stored = api.get(f"/api/v1/resources/{resource_id}", headers=editor).json()
     assert stored["version"] == 2
     assert stored["name"] == winner["name"] and stored["levels"] == winner["levels"]
+
+
+def test_ict_mentors_see_drafts_of_their_own_units_only(api):
+    admin = api.headers("admin")
+    for code in ("nord-skole", "sor-skole"):
+        assert api.post("/api/v1/units", json={"code": code, "name": code, "kind": "skole"}, headers=admin).status_code == 201
+    own = create(api, admin, name="Eget utkast", status="draft", units=["nord-skole"]).json()
+    other = create(api, admin, name="Annet utkast", status="draft", units=["sor-skole"]).json()
+    create(api, admin, name="Publisert")
+    mentor = api.headers("ict_mentor", units=("nord-skole",))
+    assert api.get(f"/api/v1/resources/{own['id']}", headers=mentor).status_code == 200
+    assert api.get(f"/api/v1/resources/{other['id']}", headers=mentor).status_code == 404
+    drafts = api.get("/api/v1/resources?status=draft", headers=mentor).json()
+    assert [i["name"] for i in drafts["items"]] == ["Eget utkast"]
+    assert [i["name"] for i in api.get("/api/v1/resources", headers=mentor).json()["items"]] == ["Publisert"]
+    staff = api.headers("staff", units=("nord-skole",))
+    assert api.get(f"/api/v1/resources/{own['id']}", headers=staff).status_code == 404
+    assert api.get("/api/v1/resources?status=draft", headers=staff).json()["total"] == 0

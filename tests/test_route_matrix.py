@@ -1,0 +1,122 @@
+"""The access specification: every route, who may use it, checked role by role over HTTP.
+
+A new route fails the first test until it is added here, so nobody ships a route whose access
+was not decided on purpose."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from catalogue.domain import ALL_ROLES
+from catalogue.security.access import PUBLIC, SIGNED_IN
+from tests.conftest import resource_body
+
+EDITORS = frozenset({"sector_reviewer", "admin"})
+ADMIN = frozenset({"admin"})
+
+SPEC = {
+    ("GET", "/health"): PUBLIC,
+    ("GET", "/ready"): PUBLIC,
+    ("GET", "/.well-known/jwks.json"): PUBLIC,
+    ("GET", "/"): PUBLIC,
+    ("GET", "/auth/login"): PUBLIC,
+    ("GET", "/auth/callback"): PUBLIC,
+    ("GET", "/auth/demo"): PUBLIC,
+    ("POST", "/auth/demo"): PUBLIC,
+    ("POST", "/auth/logout"): PUBLIC,
+    ("POST", "/auth/token"): SIGNED_IN,
+    ("GET", "/api/v1/resources"): SIGNED_IN,
+    ("POST", "/api/v1/resources"): EDITORS,
+    ("GET", "/api/v1/resources/{resource_id}"): SIGNED_IN,
+    ("PATCH", "/api/v1/resources/{resource_id}"): EDITORS,
+    ("POST", "/api/v1/resources/{resource_id}/archive"): EDITORS,
+    ("GET", "/api/v1/levels"): SIGNED_IN,
+    ("GET", "/api/v1/subjects"): SIGNED_IN,
+    ("GET", "/api/v1/subjects/{code}"): SIGNED_IN,
+    ("PATCH", "/api/v1/subjects/{code}"): ADMIN,
+    ("GET", "/api/v1/kindergarten-areas"): SIGNED_IN,
+    ("GET", "/api/v1/vendors"): SIGNED_IN,
+    ("GET", "/api/v1/units"): SIGNED_IN,
+    ("POST", "/api/v1/units"): ADMIN,
+    ("GET", "/api/v1/units/{code}"): SIGNED_IN,
+    ("PATCH", "/api/v1/units/{code}"): ADMIN,
+    ("GET", "/api/v1/users/me"): SIGNED_IN,
+    ("GET", "/api/v1/users"): ADMIN,
+    ("GET", "/api/v1/users/{user_id}"): ADMIN,
+    ("PATCH", "/api/v1/users/{user_id}"): ADMIN,
+    ("POST", "/api/v1/users/{user_id}/roles"): ADMIN,
+    ("DELETE", "/api/v1/users/{user_id}/roles/{role}"): ADMIN,
+    ("POST", "/api/v1/users/{user_id}/units"): ADMIN,
+    ("DELETE", "/api/v1/users/{user_id}/units/{code}"): ADMIN,
+    ("GET", "/api/v1/users/{user_id}/role-changes"): ADMIN,
+}
+# Framework routes: the OpenAPI document and static files are public by design.
+FRAMEWORK = re.compile(r"^/(schema|static)(/|$)")
+# Page forms are protected by CSRF before any role check; their access is tested in the login tests.
+CSRF_FORMS = {("POST", "/auth/demo"), ("POST", "/auth/logout"), ("POST", "/auth/token")}
+
+
+def _declared(app) -> dict[tuple[str, str], object]:
+    from catalogue.security.access import handler_rule
+
+    found = {}
+    for route in app.routes:
+        path = re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path)
+        if FRAMEWORK.match(path):
+            continue
+        for handler in getattr(route, "route_handlers", []):
+            for method in handler.http_methods:
+                if method != "OPTIONS":
+                    found[(method, path)] = handler_rule(handler)
+    return found
+
+
+def test_every_route_is_in_the_specification_with_the_declared_rule(app):
+    declared = _declared(app)
+    assert set(declared) == set(SPEC), {"unspecified": set(declared) - set(SPEC),
+                                        "gone": set(SPEC) - set(declared)}
+    for key, expected in SPEC.items():
+        assert declared[key] == expected, key
+
+
+@pytest.fixture
+def objects(api):
+    admin = api.headers("admin")
+    api.post("/api/v1/units", json={"code": "matrise-skole", "name": "Matriseskolen", "kind": "skole"}, headers=admin)
+    resource = api.post("/api/v1/resources", json=resource_body(), headers=admin).json()
+    user = api.get("/api/v1/users/me", headers=admin).json()
+    return {"resource_id": resource["id"], "code": "MAT", "user_id": user["id"], "role": "dpo"}
+
+
+def _path(template: str, objects: dict) -> str:
+    path = template
+    if template.startswith("/api/v1/units/") or template.endswith("/units/{code}"):
+        path = path.replace("{code}", "matrise-skole")
+    for name, value in objects.items():
+        path = path.replace("{" + name + "}", str(value))
+    return path
+
+
+@pytest.mark.parametrize("role", [None, *sorted(ALL_ROLES)])
+def test_each_role_gets_the_status_its_rule_gives(api, objects, role):
+    headers = api.headers(role) if role else {}
+    for (method, template), access in SPEC.items():
+        if (method, template) in CSRF_FORMS:
+            continue
+        path = _path(template, objects)
+        response = api.request(method, path, headers={**headers, "If-Match": "*"}, json={} if method != "GET" else None)
+        status = response.status_code
+        assert status != 500, (method, path, role, response.text)
+        if access == PUBLIC:
+            allowed = True
+        elif role is None:
+            assert status == 401, (method, path, role, status)
+            continue
+        else:
+            allowed = access == SIGNED_IN or role in access
+        if allowed:
+            assert status not in (401, 403), (method, path, role, status, response.text[:200])
+        else:
+            assert status == 403, (method, path, role, status)

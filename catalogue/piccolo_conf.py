@@ -8,4 +8,4 @@ from catalogue.settings import Settings
 _settings = Settings.from_env()
 DB = engine_from_url(_settings.database_url, _settings.sqlite_busy_timeout_seconds)
 
-APP_REGISTRY = AppRegistry(apps=["catalogue.piccolo_app"])
+APP_REGISTRY = AppRegistry(apps=["catalogue.piccolo_app", "workflows.piccolo_app"])

@@ -14,6 +14,7 @@ from catalogue import domain
 from catalogue.domain import Role
 from catalogue.db import write_transaction
 from catalogue.etags import stale
+from workflows import audit
 from catalogue.problems import FieldErrors, Problem
 from catalogue.schemas import (
     AccessibilityRecordBody,
@@ -232,6 +233,9 @@ async def create_resource(body: ResourceCreate, actor: Principal, *, is_demo: bo
             AccessibilityRecord(resource=resource_id,
                                 **_accessibility_columns(body.accessibility or AccessibilityRecordBody()))
         )
+        await audit.append("resource.create", "resource", resource_id,
+                           {"name": body.name, "status": columns["status"], "demo": is_demo},
+                           actor=actor.label, actor_user_id=actor.user_id)
     return resource_id
 
 
@@ -568,6 +572,9 @@ async def patch_resource(resource_id: int, body: ResourcePatch, expected_version
             await AccessibilityRecord.update(
                 {getattr(AccessibilityRecord, k): v for k, v in _accessibility_columns(given["accessibility"]).items()}
             ).where(AccessibilityRecord.resource == resource_id)
+        await audit.append("resource.update", "resource", resource_id,
+                           {"version": version + 1, "changed": msgspec.to_builtins(given)},
+                           actor=actor.label, actor_user_id=actor.user_id)
     return version + 1
 
 
@@ -589,4 +596,6 @@ async def archive_resource(resource_id: int, expected_version: int | None, actor
         }).where((Resource.id == resource_id) & (Resource.version == version)).returning(Resource.version)
         if not updated:
             raise stale("resource")
+        await audit.append("resource.archive", "resource", resource_id, {"version": version + 1},
+                           actor=actor.label, actor_user_id=actor.user_id)
     return version + 1

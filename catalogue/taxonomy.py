@@ -22,6 +22,7 @@ from catalogue.schemas import (
     VendorOut,
 )
 from catalogue.tables import KindergartenArea, Level, Subject, Unit, Vendor
+from workflows import audit
 
 
 async def levels() -> list[LevelOut]:
@@ -51,7 +52,7 @@ async def subject(code: str) -> SubjectOut:
     return _subject_out(row)
 
 
-async def update_subject(code: str, body: SubjectPatch) -> SubjectOut:
+async def update_subject(code: str, body: SubjectPatch, actor) -> SubjectOut:
     given = {k: getattr(body, k) for k in body.__struct_fields__ if getattr(body, k) is not msgspec.UNSET}
     if not given:
         raise Problem(422, "The update changes nothing.", errors=[{"field": "body", "message": "no fields given"}])
@@ -60,6 +61,8 @@ async def update_subject(code: str, body: SubjectPatch) -> SubjectOut:
             Subject.code == code).returning(Subject.id)
         if not updated:
             raise Problem(404, f"No subject with code {code!r}.")
+        await audit.append("subject.update", "subject", code, msgspec.to_builtins(body),
+                           actor=actor.label, actor_user_id=actor.user_id)
     return await subject(code)
 
 
@@ -100,7 +103,7 @@ def _check_unit_levels(levels_value: list[str], errors: FieldErrors) -> None:
             errors.add(f"levels[{index}]", f"unknown level {code!r}")
 
 
-async def create_unit(body: UnitCreate) -> UnitOut:
+async def create_unit(body: UnitCreate, actor) -> UnitOut:
     errors = FieldErrors()
     _check_unit_levels(body.levels, errors)
     errors.raise_if_any()
@@ -111,10 +114,12 @@ async def create_unit(body: UnitCreate) -> UnitOut:
         stamp = now()
         await Unit.insert(Unit(code=body.code, name=body.name, kind=body.kind, levels=json.dumps(dedupe(body.levels)),
                                address=body.address, active=True, version=1, created_at=stamp, updated_at=stamp))
+        await audit.append("unit.create", "unit", body.code, msgspec.to_builtins(body),
+                           actor=actor.label, actor_user_id=actor.user_id)
     return await unit(body.code)
 
 
-async def update_unit(code: str, body: UnitPatch, if_match: str | None) -> UnitOut:
+async def update_unit(code: str, body: UnitPatch, if_match: str | None, actor) -> UnitOut:
     expected = expected_version("unit", code, if_match)
     given = {k: getattr(body, k) for k in body.__struct_fields__ if getattr(body, k) is not msgspec.UNSET}
     if not given:
@@ -134,6 +139,8 @@ async def update_unit(code: str, body: UnitPatch, if_match: str | None) -> UnitO
         updated = await Unit.update(columns).where((Unit.code == code) & (Unit.version == version)).returning(Unit.id)
         if not updated:
             raise stale("unit")
+        await audit.append("unit.update", "unit", code, {"version": version + 1, "changed": msgspec.to_builtins(body)},
+                           actor=actor.label, actor_user_id=actor.user_id)
     return await unit(code)
 
 

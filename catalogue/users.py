@@ -9,6 +9,7 @@ from catalogue.db import write_transaction
 from catalogue.domain import ALL_ROLES, Role
 from catalogue.problems import Problem
 from catalogue.tables import AppUser, RoleChange, Unit, UserRole, UserUnit
+from workflows import audit
 
 LOCAL_ISSUER = "local"
 
@@ -45,8 +46,10 @@ async def ensure_user(issuer: str, subject: str, display_name: str = "", email: 
 
 async def _record(user_id: int, action: str, changed_by: str, role: str | None = None,
                   unit_code: str | None = None) -> None:
+    """Record a role or unit change, in the change's own transaction, and in the audit chain."""
     await RoleChange.insert(RoleChange(user=user_id, action=action, role=role, unit_code=unit_code,
                                        changed_by=changed_by, changed_at=_now()))
+    await audit.append(f"user.{action}", "user", user_id, {"role": role, "unit": unit_code}, actor=changed_by)
 
 
 async def grant_role(user_id: int, role: str, granted_by: str) -> bool:

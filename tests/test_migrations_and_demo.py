@@ -16,6 +16,7 @@ import pytest
 
 from catalogue.domain import ALL_ROLES
 from catalogue.tables import TABLES
+from workflows.tables import TABLES as WORKFLOW_TABLES
 from tests.conftest import _pg_admin, _pg_url_for, _settings, resource_body
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,12 +24,12 @@ CATALOGUE = ROOT / ".venv" / "bin" / "catalogue"
 DATA = ROOT / "catalogue" / "data"
 MIGRATION_IDS = sorted(
     line.split("=", 1)[1].strip().strip('"')
-    for path in (ROOT / "migrations" / "catalogue").glob("catalogue_*.py")
+    for path in (ROOT / "migrations").glob("*/*.py")
     for line in path.read_text(encoding="utf-8").splitlines()
     if line.startswith("ID = ")
 )
 # every table the application uses, made by the migrations, plus Piccolo's own record of them
-EXPECTED_TABLES = {t._meta.tablename for t in TABLES} | {"migration"}
+EXPECTED_TABLES = {t._meta.tablename for t in (*TABLES, *WORKFLOW_TABLES)} | {"migration"}
 
 
 def _demo(name: str) -> list[dict]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Optional
 
-from litestar import Controller, Response, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from catalogue import taxonomy
@@ -47,8 +47,8 @@ class TaxonomyController(Controller):
         return await taxonomy.subject(code)
 
     @patch("/subjects/{code:str}", opt=ADMIN, summary="Change a subject's name or curriculum code")
-    async def update_subject(self, code: FromPath[str], data: JSONBody[SubjectPatch]) -> SubjectOut:
-        return await taxonomy.update_subject(code, data)
+    async def update_subject(self, request: Request, code: FromPath[str], data: JSONBody[SubjectPatch]) -> SubjectOut:
+        return await taxonomy.update_subject(code, data, request.user)
 
     @get("/kindergarten-areas", opt=rule(SIGNED_IN), summary="The kindergarten framework plan's areas")
     async def list_kindergarten_areas(self) -> list[KindergartenAreaOut]:
@@ -75,9 +75,10 @@ class UnitController(Controller):
         return _unit_response(await taxonomy.unit(code))
 
     @post("/", opt=ADMIN, summary="Add a unit")
-    async def create_unit(self, data: JSONBody[UnitCreate]) -> Response[UnitOut]:
-        return _unit_response(await taxonomy.create_unit(data), 201)
+    async def create_unit(self, request: Request, data: JSONBody[UnitCreate]) -> Response[UnitOut]:
+        return _unit_response(await taxonomy.create_unit(data, request.user), 201)
 
     @patch("/{code:str}", opt=ADMIN, summary="Change a unit (If-Match required); deactivate instead of delete")
-    async def update_unit(self, code: FromPath[str], data: JSONBody[UnitPatch], if_match: IfMatch = None) -> Response[UnitOut]:
-        return _unit_response(await taxonomy.update_unit(code, data, if_match))
+    async def update_unit(self, request: Request, code: FromPath[str], data: JSONBody[UnitPatch],
+                          if_match: IfMatch = None) -> Response[UnitOut]:
+        return _unit_response(await taxonomy.update_unit(code, data, if_match, request.user))

@@ -15,6 +15,8 @@ from catalogue.schemas import Me, RoleChangeOut, RoleGrant, UnitAffiliation, Use
 from catalogue.security.access import SIGNED_IN, Principal, rule
 from catalogue.security.sessions import revoke_user_sessions
 from catalogue.tables import AppUser, RoleChange
+from catalogue.db import write_transaction
+from workflows import audit
 
 ADMIN = rule({Role.ADMIN.value})
 
@@ -94,9 +96,12 @@ class UserController(Controller):
         await _one(user_id)
         if not data.active and user_id == request.user.user_id:
             raise Problem(409, "You cannot deactivate yourself.", errors=[{"field": "active", "message": "own account"}])
-        await AppUser.update({AppUser.active: data.active}).where(AppUser.id == user_id)
-        if not data.active:
-            await revoke_user_sessions(user_id)
+        async with write_transaction():
+            await AppUser.update({AppUser.active: data.active}).where(AppUser.id == user_id)
+            if not data.active:
+                await revoke_user_sessions(user_id)
+            await audit.append("user.activate" if data.active else "user.deactivate", "user", user_id, {},
+                               actor=request.user.label, actor_user_id=request.user.user_id)
         return await _one(user_id)
 
     @post("/{user_id:int}/roles", opt=ADMIN, status_code=200, summary="Grant a role")

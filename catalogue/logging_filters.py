@@ -16,29 +16,29 @@ def redact(text: str) -> str:
     return _JWT.sub("[redacted-jwt]", text)
 
 
-class RedactSecrets(logging.Filter):
-    """Rewrites a record's message so query-string codes, bearer tokens and JWTs are hidden."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken format string is not ours to fix here
-            return True
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, ()
-        return True
-
-
-_FILTER = RedactSecrets()
+_installed = False
 
 
 def install_log_redaction() -> None:
-    """Attach the filter to the loggers that see request lines and our own messages."""
-    for name in ("uvicorn.access", "uvicorn.error", "catalogue", "litestar", "httpx", ""):
-        logger = logging.getLogger(name)
-        if _FILTER not in logger.filters:
-            logger.addFilter(_FILTER)
-    for handler in logging.getLogger().handlers:
-        if _FILTER not in handler.filters:
-            handler.addFilter(_FILTER)
+    """Redact every log record as it is made, whatever logger or handler it goes to (handlers
+    that frameworks install later included). The database driver's debug output, which carries
+    query parameters, is kept off."""
+    global _installed
+    logging.getLogger("aiosqlite").setLevel(max(logging.INFO, logging.getLogger("aiosqlite").level))
+    if _installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string is not ours to fix here
+            return record
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return record
+
+    logging.setLogRecordFactory(factory)
+    _installed = True

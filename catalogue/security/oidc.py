@@ -56,12 +56,11 @@ def pkce_pair() -> tuple[str, str]:
 class _Cached:
     """One document fetched over HTTP, kept for ``ttl`` seconds, refreshed at most every ``min_interval``."""
 
-    def __init__(self, clock: Callable[[], float]) -> None:
+    def __init__(self) -> None:
         self.value: Any = None
         self.fetched_at: float | None = None
         self.last_attempt: float | None = None
         self.lock = asyncio.Lock()
-        self.clock = clock
 
 
 class OidcClient:
@@ -72,8 +71,8 @@ class OidcClient:
         self.http = http
         self.clock = clock
         self.issuer = settings.issuer_url
-        self._metadata = _Cached(clock)
-        self._jwks = _Cached(clock)
+        self._metadata = _Cached()
+        self._jwks = _Cached()
 
     @property
     def redirect_uri(self) -> str:

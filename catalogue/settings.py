@@ -98,6 +98,20 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     allowed_hosts: tuple[str, ...] = ()
     allow_demo_on_network: bool = False
+    # the approval workflow
+    step_due_days: int = 14
+    revision_months: int = 12
+    revision_lead_days: int = 30
+    attachment_max_bytes: int = 10 * 1024 * 1024
+    scheduler_interval_seconds: int = 300
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    smtp_tls: bool = False
+    smtp_from: str = "laeremiddelkatalogen@localhost"
+    notify_max_attempts: int = 6
 
     @property
     def is_sqlite(self) -> bool:
@@ -140,11 +154,25 @@ class Settings:
             oidc_feide_groups_url=os.environ.get("OIDC_FEIDE_GROUPS_URL")
             or "https://groups-api.dataporten.no/groups/me/groups",
             jwks_cache_seconds=_int("JWKS_CACHE_SECONDS", 3600, minimum=60),
+            jwks_min_refresh_seconds=_int("JWKS_MIN_REFRESH_SECONDS", 60, minimum=1),
             rate_limit_auth=_rate("RATE_LIMIT_AUTH", (30, 60)),
             trusted_proxies=_list("TRUSTED_PROXIES"),
             cors_origins=_list("CORS_ORIGINS"),
             allowed_hosts=_list("ALLOWED_HOSTS"),
             allow_demo_on_network=_bool("DEMO_ALLOW_NETWORK", False),
+            step_due_days=_int("STEP_DUE_DAYS", 14, minimum=1),
+            revision_months=_int("REVISION_MONTHS", 12, minimum=1),
+            revision_lead_days=_int("REVISION_LEAD_DAYS", 30, minimum=0),
+            attachment_max_bytes=_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024),
+            scheduler_interval_seconds=_int("SCHEDULER_INTERVAL_SECONDS", 300, minimum=0),
+            smtp_host=os.environ.get("SMTP_HOST") or "",
+            smtp_port=_int("SMTP_PORT", 587, minimum=1),
+            smtp_username=os.environ.get("SMTP_USERNAME") or "",
+            smtp_password=os.environ.get("SMTP_PASSWORD") or "",
+            smtp_starttls=_bool("SMTP_STARTTLS", True),
+            smtp_tls=_bool("SMTP_TLS", False),
+            smtp_from=os.environ.get("SMTP_FROM") or "laeremiddelkatalogen@localhost",
+            notify_max_attempts=_int("NOTIFY_MAX_ATTEMPTS", 6, minimum=1),
         )
         values.update(overrides)
         settings = cls(**values)

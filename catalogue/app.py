@@ -28,6 +28,8 @@ from catalogue.security.oidc import OidcClient
 from catalogue.security.tokens import build_token_service
 from catalogue.settings import Settings
 from frontend.auth import auth_handlers
+from workflows.api import workflow_handlers
+from workflows.scheduler import running as scheduler_running
 from frontend.pages import page_handlers, static_files, template_config
 
 
@@ -49,8 +51,12 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
         app.state.http = http
         if settings.oidc_provider:
             app.state.oidc = OidcClient(settings, http)
+        app.state.scheduler = scheduler_running(settings)
+        await app.state.scheduler.__aenter__()
 
     async def disconnect(app: Litestar) -> None:
+        if app.state.get("scheduler") is not None:
+            await app.state.scheduler.__aexit__(None, None, None)
         if app.state.http is not None:
             await app.state.http.aclose()
         await db.stop(engine)
@@ -60,6 +66,7 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
     app = Litestar(
         route_handlers=[
             health, ready, jwks, ResourceController, TaxonomyController, UnitController, UserController,
+            *workflow_handlers,
             *page_handlers, *auth_handlers, static_files(),
         ],
         middleware=[DefineMiddleware(TokenAuthenticationMiddleware)],

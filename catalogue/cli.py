@@ -169,6 +169,57 @@ def cmd_admin(args: argparse.Namespace) -> int:
     return code
 
 
+async def _revisions_run(settings: Settings):
+    from catalogue.migrate import migrate
+    from workflows.scheduler import run_once
+
+    await migrate(settings)
+    return await run_once(settings)
+
+
+def cmd_revisions_run(args: argparse.Namespace) -> int:
+    report = asyncio.run(_revisions_run(Settings.from_env()))
+    print(f"Opened {len(report.opened)} revision case(s){': ' + ', '.join(map(str, report.opened)) if report.opened else ''}.")
+    print(f"Flagged {len(report.overdue)} overdue step(s).")
+    return 0
+
+
+async def _audit_verify(settings: Settings):
+    from catalogue.migrate import migrate
+    from workflows.audit import verify
+
+    await migrate(settings)
+    return await verify()
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    result = asyncio.run(_audit_verify(Settings.from_env()))
+    if result.ok:
+        print(f"The audit chain is intact: {result.entries} entries.")
+        return 0
+    where = f"entry {result.broken_at}" if result.broken_at is not None else "the chain's head"
+    print(f"The audit chain is BROKEN at {where}: {result.problem}.", file=sys.stderr)
+    return 1
+
+
+async def _notifications_send(settings: Settings):
+    from catalogue.migrate import migrate
+    from workflows.notify import deliver_pending
+
+    await migrate(settings)
+    return await deliver_pending(settings)
+
+
+def cmd_notifications_send(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    if not settings.smtp_host:
+        print("SMTP_HOST is not set: notifications are shown in the app only.")
+        return 0
+    report = asyncio.run(_notifications_send(settings))
+    print(f"Sent {report.sent}, will retry {report.retried}, gave up on {report.failed}.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="catalogue", description="Læremiddelkatalogen")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -197,6 +248,20 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--user", help="user id, issuer|subject, or subject")
     admin.add_argument("--role", help="role to grant or revoke")
     admin.set_defaults(func=cmd_admin)
+
+    revisions = sub.add_parser("revisions", help="the revision scheduler (for cron)")
+    revisions_sub = revisions.add_subparsers(dest="revisions_command", required=True)
+    revisions_sub.add_parser("run", help="open revision cases that are due and flag overdue steps; safe to run twice"
+                             ).set_defaults(func=cmd_revisions_run)
+
+    audit = sub.add_parser("audit", help="the audit log")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    audit_sub.add_parser("verify", help="walk the hash chain and report the first broken link"
+                         ).set_defaults(func=cmd_audit_verify)
+
+    notifications = sub.add_parser("notifications", help="the notification outbox")
+    notifications_sub = notifications.add_subparsers(dest="notifications_command", required=True)
+    notifications_sub.add_parser("send", help="deliver pending e-mail now").set_defaults(func=cmd_notifications_send)
     return parser
 
 

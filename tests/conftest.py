@@ -49,6 +49,7 @@ def _settings(database_url: str, var_dir: Path, pem: str, **overrides: Any) -> S
         signing_key_pem=pem,
         demo_mode=False,
         db_pool_size=4,
+        scheduler_interval_seconds=0,  # tests run the scheduler's steps themselves
     )
     values.update(overrides)
     return Settings(**values)

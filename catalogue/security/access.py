@@ -87,7 +87,10 @@ def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     if access == SIGNED_IN:
         return
     if not principal.has_any(access):
-        raise PermissionDeniedException("Your role does not allow this.")
+        from catalogue.problems import Problem
+
+        # a distinct type: the route is closed to the role, not just this object to this person
+        raise Problem(403, "Your role does not allow this.", type_slug="role-not-allowed")
 
 
 def routes_without_rule(app) -> list[str]:

@@ -1,0 +1,62 @@
+"""Likely duplicates of a proposed resource: the same URL (host and path), the same vendor, or a
+similar name, among resources already in the catalogue or in open cases."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from urllib.parse import urlsplit
+
+from catalogue.tables import Resource
+from workflows.schemas import Duplicate
+
+SIMILARITY = 0.82
+
+
+def normalise_name(name: str) -> str:
+    text = unicodedata.normalize("NFKC", name).casefold()
+    text = re.sub(r"[^\wæøå]+", " ", text)
+    return " ".join(w for w in text.split() if w not in {"as", "asa", "the", "app", "appen"})
+
+
+def normalise_url(url: str | None) -> str:
+    if not url:
+        return ""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").casefold().removeprefix("www.")
+    path = parts.path.rstrip("/").casefold()
+    return f"{host}{path}"
+
+
+async def find_duplicates(name: str, url: str | None, vendor: str | None,
+                          exclude_resource_id: int | None = None) -> list[Duplicate]:
+    wanted_name, wanted_url = normalise_name(name), normalise_url(url)
+    wanted_vendor = (vendor or "").strip().casefold()
+    rows = await Resource.raw(
+        "SELECT r.id, r.name, r.status, r.url, v.name AS vendor_name, v.name_key,"
+        " (SELECT c.id FROM workflow_case c WHERE c.resource = r.id AND c.closed_at IS NULL) AS open_case"
+        " FROM resource r LEFT JOIN vendor v ON v.id = r.vendor WHERE r.status NOT IN ({}, {})",
+        "archived", "rejected")
+    found = []
+    for row in rows:
+        if row["id"] == exclude_resource_id:
+            continue
+        reasons = []
+        candidate = normalise_name(row["name"])
+        if candidate and wanted_name and (candidate == wanted_name or
+                                          difflib.SequenceMatcher(None, candidate, wanted_name).ratio() >= SIMILARITY
+                                          or (len(wanted_name) >= 5 and (wanted_name in candidate
+                                                                         or candidate in wanted_name))):
+            reasons.append("similar_name")
+        if wanted_url and normalise_url(row["url"]) == wanted_url:
+            reasons.append("same_url")
+        if wanted_vendor and row["name_key"] == wanted_vendor:
+            reasons.append("same_vendor")
+        if reasons:
+            found.append(Duplicate(resource_id=row["id"], name=row["name"], status=row["status"],
+                                   vendor=row["vendor_name"], url=row["url"], reasons=reasons,
+                                   open_case_id=row["open_case"]))
+    # the strongest evidence first: URL, then name, then vendor alone
+    found.sort(key=lambda d: ("same_url" not in d.reasons, "similar_name" not in d.reasons, d.name.casefold()))
+    return found[:20]

@@ -1,0 +1,146 @@
+"""The revision scheduler and the overdue watch. Both are safe to run twice and from several
+workers at once: a resource can have only one open case (a unique index), and an overdue notice
+is recorded per step and due date."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import logging
+from dataclasses import dataclass, field
+
+from catalogue.db import write_transaction
+from catalogue.settings import Settings
+from catalogue.tables import Resource
+from workflows import notify
+from workflows.definitions import PROPOSER, WORKFLOWS
+from workflows.notify import deliver_pending
+from workflows.service import _date, load_case, open_case, today
+from workflows.tables import Case
+
+log = logging.getLogger("catalogue.scheduler")
+
+
+@dataclass
+class RunReport:
+    opened: list[int] = field(default_factory=list)
+    overdue: list[int] = field(default_factory=list)
+
+
+def _is_duplicate_key(exc: Exception) -> bool:
+    text = f"{type(exc).__name__} {exc}".lower()
+    return "unique" in text or "uniqueviolation" in text
+
+
+async def due_resources(settings: Settings, day: datetime.date) -> list[dict]:
+    """Published resources whose revision is due: the revision date has come, or the licence or
+    the DPA expires within the lead time; and no case is open about them already."""
+    horizon = day + datetime.timedelta(days=settings.revision_lead_days)
+    return await Resource.raw(
+        "SELECT r.id, r.name, r.next_revision_date, r.licence_expires, p.dpa_expires FROM resource r"
+        " LEFT JOIN privacy_record p ON p.resource = r.id"
+        " WHERE r.status = {} AND (r.next_revision_date <= {} OR r.licence_expires <= {} OR p.dpa_expires <= {})"
+        " AND NOT EXISTS (SELECT 1 FROM workflow_case c WHERE c.resource = r.id AND c.closed_at IS NULL)"
+        " ORDER BY r.id",
+        "published", day, horizon, horizon)
+
+
+def _reason(row: dict, day: datetime.date, settings: Settings) -> str:
+    horizon = day + datetime.timedelta(days=settings.revision_lead_days)
+    reasons = []
+    if _date(row["next_revision_date"]) and _date(row["next_revision_date"]) <= day:
+        reasons.append(f"revisjonsdato {_date(row['next_revision_date']).isoformat()}")
+    if _date(row["licence_expires"]) and _date(row["licence_expires"]) <= horizon:
+        reasons.append(f"lisensen utløper {_date(row['licence_expires']).isoformat()}")
+    if _date(row["dpa_expires"]) and _date(row["dpa_expires"]) <= horizon:
+        reasons.append(f"databehandleravtalen utløper {_date(row['dpa_expires']).isoformat()}")
+    return "Revisjon forfaller: " + ", ".join(reasons)
+
+
+async def open_due_revisions(settings: Settings, day: datetime.date | None = None) -> list[int]:
+    day = day or today()
+    opened = []
+    for row in await due_resources(settings, day):
+        try:
+            async with write_transaction():
+                case_id = await open_case("revision", row["id"], row["name"], None, settings,
+                                          reason=_reason(row, day, settings))
+        except Exception as exc:
+            if _is_duplicate_key(exc):
+                continue  # another worker or run opened it first
+            raise
+        opened.append(case_id)
+    return opened
+
+
+async def flag_overdue(settings: Settings, day: datetime.date | None = None) -> list[int]:
+    """Notify once per step and due date when a review step passes its due date."""
+    day = day or today()
+    rows = await Case.select(Case.id, Case.state, Case.step_due, Case.overdue_notified_step).where(
+        Case.closed_at.is_null() & Case.step_due.is_not_null())
+    flagged = []
+    for row in rows:
+        due = _date(row["step_due"])
+        marker = f"{row['state']}:{due.isoformat()}" if due else None
+        if not due or due >= day or row["overdue_notified_step"] == marker:
+            continue
+        async with write_transaction():
+            updated = await Case.update({Case.overdue_notified_step: marker}).where(
+                (Case.id == row["id"]) & (Case.state == row["state"])
+                & ((Case.overdue_notified_step != marker) | Case.overdue_notified_step.is_null())
+            ).returning(Case.id)
+            if not updated:
+                continue
+            case = await load_case(row["id"])
+            step = WORKFLOWS[case["kind"]].states[case["state"]]
+            if case["assigned_to"]:
+                recipients = [case["assigned_to"]]
+            elif step.actor and step.actor != PROPOSER:
+                recipients = await notify.users_with_role(step.actor)
+            else:
+                recipients = [case["proposer"]]
+            await notify.enqueue(recipients, "overdue", f"Forfalt: {case['title']}",
+                                 f"Saken «{case['title']}» skulle vært behandlet innen {due.isoformat()} "
+                                 f"({step.label_nb}).", case["id"])
+        flagged.append(row["id"])
+    return flagged
+
+
+async def run_once(settings: Settings, day: datetime.date | None = None) -> RunReport:
+    return RunReport(opened=await open_due_revisions(settings, day), overdue=await flag_overdue(settings, day))
+
+
+async def periodic(settings: Settings) -> None:
+    """The in-process scheduler: revisions and overdue steps every interval, mail more often."""
+    interval = settings.scheduler_interval_seconds
+    mail_every = max(5, min(60, interval))
+    elapsed = interval
+    while True:
+        try:
+            if elapsed >= interval:
+                report = await run_once(settings)
+                if report.opened or report.overdue:
+                    log.info("scheduler opened %d revision(s), flagged %d overdue step(s)",
+                             len(report.opened), len(report.overdue))
+                elapsed = 0
+            await deliver_pending(settings)
+        except Exception:  # keep the loop alive; the next round tries again
+            log.exception("scheduler round failed")
+        await asyncio.sleep(mail_every)
+        elapsed += mail_every
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings):
+    """Run the periodic task for the lifetime of the app (disabled when the interval is 0)."""
+    if settings.scheduler_interval_seconds <= 0:
+        yield
+        return
+    task = asyncio.create_task(periodic(settings))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

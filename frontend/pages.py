@@ -10,7 +10,7 @@ from litestar.response import Template
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from catalogue.domain import ROLE_LABELS, Role
+from catalogue.domain import CATALOGUE_INSIDERS, ROLE_LABELS, Role
 from catalogue.security.access import PUBLIC, rule
 
 HERE = Path(__file__).resolve().parent
@@ -23,8 +23,14 @@ ERROR_TEXT = {
 }
 
 
+def _configure(engine: JinjaTemplateEngine) -> None:
+    from frontend.forms import field_id
+
+    engine.engine.globals["fid"] = field_id
+
+
 def template_config() -> TemplateConfig:
-    return TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine)
+    return TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=_configure)
 
 
 def static_files():
@@ -38,6 +44,8 @@ def page_context(request: Request, **values) -> dict:
     user = request.scope.get("user")
     signed_in = user is not None and not user.is_anonymous
     return {
+        "request_path": request.url.path,
+        "reviewer": signed_in and user.has_any(CATALOGUE_INSIDERS),
         "demo_mode": settings.demo_mode,
         "municipality": settings.municipality_name,
         "user": user if signed_in else None,

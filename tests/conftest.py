@@ -134,6 +134,37 @@ class Api:
 
         return self.run(make)
 
+    def login_page(self, *roles: str, user: str | None = None, units: tuple[str, ...] = ()) -> str:
+        """Sign the client's browser session in as a (new) user with these roles, as a login would,
+        and return the CSRF token that page forms must post back as ``_csrf_token``."""
+        from catalogue.security.access import SESSION_COOKIE
+        from catalogue.security.sessions import start_session
+        from catalogue.users import add_unit, ensure_user, grant_role
+
+        self._users += 1
+        name = user or f"person{self._users}-{'-'.join(roles) or 'none'}"
+        settings = self.client.app.state.settings
+
+        async def make() -> str:
+            user_id = await ensure_user("local", name, name)
+            for role in roles:
+                await grant_role(user_id, role, "tests")
+            for unit in units:
+                await add_unit(user_id, unit)
+            session_id = await start_session(user_id, settings.session_ttl_seconds)
+            return self.client.app.state.tokens.issue(str(user_id), session_id=session_id,
+                                                      ttl_seconds=settings.session_ttl_seconds)
+
+        self.client.cookies.set(SESSION_COOKIE, self.run(make))
+        return self.csrf_token()
+
+    def csrf_token(self) -> str:
+        """The CSRF token of this browser (set by the first page load)."""
+        if "lk_csrf" not in self.client.cookies:
+            self.client.get("/health")
+            self.client.get("/")
+        return self.client.cookies["lk_csrf"]
+
     def headers(self, *roles: str, **kwargs: Any) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(*roles, **kwargs)}"}
 

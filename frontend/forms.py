@@ -1,0 +1,117 @@
+"""Form handling for pages: read posted forms, turn API problems into Norwegian field errors that
+the error summary links to."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar import Request
+
+from catalogue.problems import Problem
+
+# Known English problem messages and their Norwegian wording for people.
+MESSAGES = [
+    (r"^required|missing required field", "Fyll ut feltet."),
+    (r"give a reason", "Skriv en begrunnelse."),
+    (r"describe the restrictions", "Beskriv begrensningene for bruk."),
+    (r"unknown code|unknown unit|unknown level|Invalid enum value|unknown value", "Velg en gyldig verdi."),
+    (r"http:// or https://", "Skriv en nettadresse som begynner med https://."),
+    (r"Expected `int`|Expected `integer`", "Skriv et helt tall (0 eller større)."),
+    (r"Expected `date`|Invalid date|Expected `str` in ISO 8601", "Skriv en dato som ÅÅÅÅ-MM-DD."),
+    (r"length >= 1|min_length|Expected `str` of length", "Fyll ut feltet."),
+    (r"organisation number", "Organisasjonsnummeret er ikke gyldig."),
+    (r"include at least one of your own units", "Ta med minst én av dine egne enheter."),
+    (r"already in use", "Koden er allerede i bruk."),
+    (r"curriculum", "Beskriv hvordan læremidlet passer med læreplanen."),
+    (r"answer every quality criterion", "Svar på alle kvalitetskriteriene."),
+    (r"answer the DPIA screening", "Svar på spørsmålene i DPIA-vurderingen."),
+    (r"signed data processing agreement", "Barns personopplysninger krever inngått databehandleravtale med referanse."),
+    (r"DPIA decision is required", "Barns personopplysninger krever en beslutning om DPIA."),
+    (r"screening says a DPIA is required", "Vurderingen viser at DPIA er påkrevd; den må være gjennomført."),
+    (r"transfer outside the EEA needs a legal basis|required when data is transferred",
+     "Overføring ut av EU/EØS krever et overføringsgrunnlag."),
+    (r"say whether the resource processes personal data", "Oppgi om læremidlet behandler personopplysninger."),
+    (r"name who pays", "Oppgi budsjettansvarlig."),
+    (r"state the annual cost", "Oppgi årlig kostnad (0 hvis gratis)."),
+    (r"state how many licences", "Oppgi antall lisenser."),
+    (r"technical fit", "Beskriv teknisk vurdering (MDM, Feide)."),
+    (r"name the units", "Velg enhetene som skal få læremidlet."),
+    (r"required when the DPA is signed", "Påkrevd når databehandleravtalen er inngått."),
+    (r"required when the DPIA is completed", "Påkrevd når DPIA er gjennomført."),
+    (r"must be empty when the resource processes no personal data",
+     "Skal være tom når læremidlet ikke behandler personopplysninger."),
+    (r"kindergarten", "Fagområder gjelder bare læremidler for barnehage."),
+    (r"assignee must hold", "Personen har ikke rollen for dette steget."),
+]
+
+
+def norwegian(message: str) -> str:
+    for pattern, text in MESSAGES:
+        if re.search(pattern, message, re.IGNORECASE):
+            return text
+    return "Sjekk verdien i feltet."
+
+
+def field_id(name: str) -> str:
+    return "f-" + re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")
+
+
+@dataclass
+class FormErrors:
+    """Field errors for a page: each has the id of the input it belongs to."""
+
+    by_field: dict[str, str] = field(default_factory=dict)
+    general: list[str] = field(default_factory=list)
+
+    def add(self, name: str, message: str) -> None:
+        self.by_field.setdefault(name, message)
+
+    @property
+    def summary(self) -> list[dict[str, str]]:
+        items = [{"href": f"#{field_id(name)}", "text": text} for name, text in self.by_field.items()]
+        return items + [{"href": "#main", "text": text} for text in self.general]
+
+    def __bool__(self) -> bool:
+        return bool(self.by_field or self.general)
+
+    def get(self, name: str) -> str | None:
+        return self.by_field.get(name)
+
+
+def errors_from_problem(problem: Problem, known_fields: set[str] | None = None, prefix_map: dict[str, str] | None = None) -> FormErrors:
+    """Map a problem's field errors onto form fields: ``levels[2]`` belongs to ``levels``;
+    ``resource.name`` may be renamed through ``prefix_map``."""
+    errors = FormErrors()
+    for item in problem.errors or []:
+        name = re.sub(r"\[\d+\]", "", str(item.get("field", "")))
+        for old, new in (prefix_map or {}).items():
+            if name.startswith(old):
+                name = new + name[len(old):]
+        text = norwegian(str(item.get("message", "")))
+        if known_fields is None or name in known_fields:
+            errors.add(name, text)
+        else:
+            errors.general.append(text)
+    if not errors:
+        errors.general.append(norwegian(problem.detail))
+    return errors
+
+
+async def form_data(request: Request) -> dict[str, Any]:
+    """The posted form as a dict: single values as strings, repeated fields as lists."""
+    form = await request.form()
+    data: dict[str, Any] = {}
+    for key in form.keys():
+        values = form.getall(key)
+        data[key] = values if len(values) > 1 or key.endswith("[]") else values[0]
+    return data
+
+
+def as_list(value: Any) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, list):
+        return [v for v in value if v != ""]
+    return [value]

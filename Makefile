@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/pip install --quiet --disable-pip-version-check
 
-.PHONY: run serve test test-fast install clean bench
+.PHONY: run serve test install clean chromium
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,9 +23,15 @@ run: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/catalogue serve
 
-## The whole test suite, on SQLite and PostgreSQL (TEST_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/test).
-test: $(STAMP)
+## The whole test suite, on SQLite and PostgreSQL (TEST_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/test),
+## with the browser tests in Debian's Chromium (installed here when missing).
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core; }
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

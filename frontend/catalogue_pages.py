@@ -144,7 +144,7 @@ async def privacy_page(request: Request) -> Template:
         elif not r["processes_personal_data"]:
             data = "Nei"
         else:
-            data = "Ja: " + (", ".join(labels.label("data_category", c).lower() for c in categories) or "ikke spesifisert")
+            data = "Ja: " + (", ".join(labels.lower(labels.label("data_category", c)) for c in categories) or "ikke spesifisert")
         location = labels.label("location", r["data_location"])
         if r["transfers_outside_eea"]:
             location = "Utenfor EU/EØS"

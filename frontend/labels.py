@@ -59,6 +59,11 @@ def label(kind: str, code: Any, subjects: dict[str, str] | None = None, areas: d
     return tables.get(kind, {}).get(str(code), str(code))
 
 
+def lower(text: str) -> str:
+    """Lower-case a label for use inside a sentence, keeping proper names such as Feide."""
+    return text if text.startswith("Feide") else text[:1].lower() + text[1:]
+
+
 def privacy_summary(privacy: dict[str, Any]) -> list[tuple[str, str]]:
     """What a parent needs to know, in plain words: what data, stored where, agreement, risk."""
     rows: list[tuple[str, str]] = []
@@ -68,8 +73,8 @@ def privacy_summary(privacy: dict[str, Any]) -> list[tuple[str, str]]:
     elif processes is None:
         rows.append(("Personopplysninger", "Ikke vurdert ennå."))
     else:
-        who = ", ".join(label("data_subject", s).lower() for s in privacy.get("data_subjects") or []) or "brukere"
-        what = ", ".join(label("data_category", c).lower() for c in privacy.get("data_categories") or [])
+        who = ", ".join(lower(label("data_subject", s)) for s in privacy.get("data_subjects") or []) or "brukere"
+        what = ", ".join(lower(label("data_category", c)) for c in privacy.get("data_categories") or [])
         rows.append(("Personopplysninger", f"Ja, om {who}" + (f": {what}." if what else ".")))
         if privacy.get("special_categories"):
             rows.append(("Særlige kategorier", "Ja, for eksempel opplysninger om helse eller tilrettelegging."))

@@ -540,6 +540,7 @@ async def _render_subjects(request: Request, *, code: str | None = None, values:
     forms = []
     for subject in subjects:
         forms.append({"code": subject.code, "name": subject.name_nb,
+                      "stored": _subject_values(subject),
                       "values": values if subject.code == code and values is not None else _subject_values(subject),
                       "levels": labels.levels_text([str(n) for n in range(subject.level_from, subject.level_to + 1)]),
                       "valid_from": subject.curriculum_valid_from})

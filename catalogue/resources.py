@@ -14,6 +14,7 @@ from catalogue import domain
 from catalogue.domain import Role
 from catalogue.db import write_transaction
 from catalogue.etags import stale
+from catalogue.search.index import index_resource
 from workflows import audit
 from catalogue.problems import FieldErrors, Problem
 from catalogue.schemas import (
@@ -233,6 +234,7 @@ async def create_resource(body: ResourceCreate, actor: Principal, *, is_demo: bo
             AccessibilityRecord(resource=resource_id,
                                 **_accessibility_columns(body.accessibility or AccessibilityRecordBody()))
         )
+        await index_resource(resource_id)
         await audit.append("resource.create", "resource", resource_id,
                            {"name": body.name, "status": columns["status"], "demo": is_demo},
                            actor=actor.label, actor_user_id=actor.user_id)
@@ -436,23 +438,32 @@ def _placeholders(values: list) -> str:
     return ", ".join("{}" for _ in values)
 
 
-def build_where(filters: ResourceFilters, principal: Principal) -> tuple[str, list[Any]]:
+def build_where(filters: ResourceFilters, principal: Principal, omit: str | None = None) -> tuple[str, list[Any]]:
+    """The WHERE clause (over ``resource r``) of a listing: what the caller may see, and the
+    filters. ``omit`` leaves one filter out (level, subject, area, kind, platform, login, language,
+    status, unit or base), as facet counts need; visibility is never left out."""
     clauses: list[str] = []
     args: list[Any] = []
     statuses = visible_statuses(principal)
     wanted_statuses = filters.statuses
-    if statuses is not None:
+    if omit == "status":
+        # every status the caller may see, archived included for those who may see it
+        wanted_statuses = list(statuses) if statuses is not None else []
+    elif statuses is not None:
         wanted_statuses = [s for s in (wanted_statuses or ["published"]) if s in statuses] or ["__none__"]
     elif not wanted_statuses:
         wanted_statuses = [s for s in domain.RESOURCE_STATUSES if s != "archived"]
-    clauses.append(f"r.status IN ({_placeholders(wanted_statuses)})")
-    args.extend(wanted_statuses)
+    if wanted_statuses:
+        clauses.append(f"r.status IN ({_placeholders(wanted_statuses)})")
+        args.extend(wanted_statuses)
     if statuses is not None and any(s in UNIT_SCOPED_STATUSES for s in statuses):
         clause, clause_args = _unit_scope_clause(principal)
         clauses.append(clause)
         args.extend(clause_args)
 
     def facet_clause(facet: str, values: list[str]) -> None:
+        if facet == omit:
+            return
         clauses.append(
             "EXISTS (SELECT 1 FROM resource_facet f WHERE f.resource = r.id AND f.facet = {}"
             f" AND f.value IN ({_placeholders(values)}))"
@@ -469,48 +480,24 @@ def build_where(filters: ResourceFilters, principal: Principal) -> tuple[str, li
                           ("language", filters.languages), ("unit", filters.units)):
         if values:
             facet_clause(facet, values)
-    if filters.kinds:
+    if filters.kinds and omit != "kind":
         clauses.append(f"r.kind IN ({_placeholders(filters.kinds)})")
         args.extend(filters.kinds)
-    if filters.in_base_package is not None:
+    if filters.in_base_package is not None and omit != "base":
         clauses.append("r.in_base_package = {}")
         args.append(filters.in_base_package)
-    return " AND ".join(clauses), args
-
-
-SORTS = {
-    "name": "LOWER(r.name) ASC, r.id ASC",
-    "-name": "LOWER(r.name) DESC, r.id DESC",
-    "newest": "r.created_at DESC, r.id DESC",
-    "updated": "r.updated_at DESC, r.id DESC",
-}
+    return " AND ".join(clauses) or "1 = 1", args
 
 
 async def list_resources(filters: ResourceFilters, principal: Principal, *, limit: int, offset: int,
-                         sort: str) -> tuple[list[ResourceSummary], int]:
-    validate_filters(filters)
-    where, args = build_where(filters, principal)
-    total_rows = await Resource.raw(f"SELECT COUNT(*) AS n FROM resource r WHERE {where}", *args)
-    total = int(total_rows[0]["n"])
-    rows = await Resource.raw(
-        "SELECT r.id, r.name, r.kind, r.status, r.in_base_package, r.restrictions, r.url, r.is_demo,"
-        f" r.version, v.name AS vendor_name FROM resource r LEFT JOIN vendor v ON v.id = r.vendor"
-        f" WHERE {where} ORDER BY {SORTS[sort]} LIMIT {{}} OFFSET {{}}",
-        *args, limit, offset,
-    )
-    facets = await _facets_for([r["id"] for r in rows])
-    items = [
-        ResourceSummary(
-            id=r["id"], name=r["name"], vendor=r["vendor_name"], kind=r["kind"], status=r["status"],
-            in_base_package=bool(r["in_base_package"]), restrictions=r["restrictions"], url=r["url"],
-            demo_data=bool(r["is_demo"]), version=r["version"],
-            levels=facets[r["id"]]["levels"], subjects=facets[r["id"]]["subjects"],
-            kindergarten_areas=facets[r["id"]]["kindergarten_areas"],
-            platforms=facets[r["id"]]["platforms"], logins=facets[r["id"]]["logins"],
-        )
-        for r in rows
-    ]
-    return items, total
+                         sort: str, q: str | None = None) -> tuple[list[ResourceSummary], int]:
+    """A page of the catalogue list and its total; catalogue.search.listing has the whole search
+    (free text, facets) that the API uses."""
+    from catalogue.search.listing import SearchQuery, search_resources
+
+    page = await search_resources(SearchQuery(q=q, filters=filters, limit=limit, offset=offset, sort=sort,
+                                              facets=False), principal)
+    return page.items, page.total
 
 
 # --- updates --------------------------------------------------------------------------------
@@ -572,6 +559,7 @@ async def patch_resource(resource_id: int, body: ResourcePatch, expected_version
             await AccessibilityRecord.update(
                 {getattr(AccessibilityRecord, k): v for k, v in _accessibility_columns(given["accessibility"]).items()}
             ).where(AccessibilityRecord.resource == resource_id)
+        await index_resource(resource_id)
         await audit.append("resource.update", "resource", resource_id,
                            {"version": version + 1, "changed": msgspec.to_builtins(given)},
                            actor=actor.label, actor_user_id=actor.user_id)
@@ -596,6 +584,7 @@ async def archive_resource(resource_id: int, expected_version: int | None, actor
         }).where((Resource.id == resource_id) & (Resource.version == version)).returning(Resource.version)
         if not updated:
             raise stale("resource")
+        await index_resource(resource_id)
         await audit.append("resource.archive", "resource", resource_id, {"version": version + 1},
                            actor=actor.label, actor_user_id=actor.user_id)
     return version + 1

@@ -10,7 +10,9 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from catalogue import resources as service
 from catalogue.domain import CATALOGUE_EDITORS
 from catalogue.etags import etag, expected_version
-from catalogue.schemas import ResourceCreate, ResourceOut, ResourcePage, ResourcePatch
+from catalogue.schemas import ResourceCreate, ResourceOut, ResourcePatch
+from catalogue.search.listing import SearchQuery, search_resources
+from catalogue.search.schemas import SearchPage
 from catalogue.security.access import SIGNED_IN, Principal, rule
 
 IfMatch = Annotated[Optional[str], HeaderParameter(name="If-Match", required=False)]
@@ -30,10 +32,14 @@ class ResourceController(Controller):
     path = "/api/v1/resources"
     tags = ["resources"]
 
-    @get("/", opt=rule(SIGNED_IN), summary="List resources with filters")
+    @get("/", opt=rule(SIGNED_IN), summary="Search and list resources, with facet counts")
     async def list_resources(
         self,
         request: Request,
+        q: Annotated[Optional[str], QueryParameter(
+            name="q", required=False, max_length=1000,
+            description="Free text over name, vendor, description, subjects, kind and tags (Norwegian"
+                        " stemming, compounds, the last word as a prefix, one typo in names)")] = None,
         level: _multi("level", "Level code: barnehage or 1–10 (repeatable)") = None,
         band: _multi("band", "Band: barnehage, 1-4, 5-7, 8-10 (repeatable)") = None,
         subject: _multi("subject", "Subject code such as MAT (repeatable)") = None,
@@ -47,16 +53,20 @@ class ResourceController(Controller):
         in_base_package: Annotated[Optional[bool], QueryParameter(name="in_base_package", required=False)] = None,
         limit: Annotated[int, QueryParameter(name="limit", ge=1, le=100)] = 20,
         offset: Annotated[int, QueryParameter(name="offset", ge=0, le=1_000_000)] = 0,
-        sort: Annotated[Literal["name", "-name", "newest", "updated"], QueryParameter(name="sort")] = "name",
-    ) -> ResourcePage:
+        sort: Annotated[Optional[Literal["relevance", "name", "-name", "newest", "updated"]], QueryParameter(
+            name="sort", required=False,
+            description="relevance (the default with q), name (the default without), -name, newest, updated")] = None,
+        facets: Annotated[bool, QueryParameter(
+            name="facets", description="Count each filter's values given the rest of the query")] = True,
+    ) -> SearchPage:
         filters = service.ResourceFilters(
             levels=level or [], bands=band or [], subjects=subject or [],
             kindergarten_areas=kindergarten_area or [], kinds=kind or [], platforms=platform or [],
             logins=login or [], languages=language or [], statuses=status or [], units=unit or [],
             in_base_package=in_base_package,
         )
-        items, total = await service.list_resources(filters, request.user, limit=limit, offset=offset, sort=sort)
-        return ResourcePage(items=items, total=total, limit=limit, offset=offset)
+        query = SearchQuery(q=q, filters=filters, limit=limit, offset=offset, sort=sort, facets=facets)
+        return await search_resources(query, request.user)
 
     @get("/{resource_id:int}", opt=rule(SIGNED_IN), summary="Get one resource (with its ETag)")
     async def get_resource(self, request: Request, resource_id: FromPath[int]) -> Response[ResourceOut]:

@@ -262,6 +262,10 @@ def build_parser() -> argparse.ArgumentParser:
     notifications = sub.add_parser("notifications", help="the notification outbox")
     notifications_sub = notifications.add_subparsers(dest="notifications_command", required=True)
     notifications_sub.add_parser("send", help="deliver pending e-mail now").set_defaults(func=cmd_notifications_send)
+
+    from catalogue.search.cli import add_commands as add_search_commands
+
+    add_search_commands(sub)
     return parser
 
 

@@ -83,10 +83,12 @@ class OidcClient:
     def _fresh(self, cached: _Cached) -> bool:
         return cached.fetched_at is not None and self.clock() - cached.fetched_at < self.settings.jwks_cache_seconds
 
-    async def _get_json(self, url: str) -> Any:
+    async def _get_json(self, url: str, access_token: str | None = None) -> Any:
+        headers = {"Accept": "application/json"}
+        if access_token:
+            headers["Authorization"] = f"Bearer {access_token}"
         try:
-            response = await self.http.get(url, timeout=self.settings.http_timeout_seconds,
-                                           headers={"Accept": "application/json"})
+            response = await self.http.get(url, timeout=self.settings.http_timeout_seconds, headers=headers)
         except httpx.HTTPError as exc:
             raise ProviderUnavailable(f"{type(exc).__name__} fetching {url}") from None
         if response.status_code != 200:
@@ -246,18 +248,7 @@ class OidcClient:
     async def _authorised_get(self, url: str, access_token: str | None) -> Any:
         if not access_token:
             raise LoginRefused("no access token for userinfo", "Innloggingen mangler nødvendige opplysninger.")
-        try:
-            response = await self.http.get(url, headers={"Authorization": f"Bearer {access_token}",
-                                                         "Accept": "application/json"},
-                                           timeout=self.settings.http_timeout_seconds)
-        except httpx.HTTPError as exc:
-            raise ProviderUnavailable(f"{type(exc).__name__} from {url}") from None
-        if response.status_code != 200:
-            raise ProviderUnavailable(f"HTTP {response.status_code} from {url}")
-        try:
-            return response.json()
-        except ValueError:
-            raise ProviderUnavailable(f"invalid JSON from {url}") from None
+        return await self._get_json(url, access_token)
 
     async def _feide_userinfo(self, access_token: str | None) -> dict[str, Any]:
         body = await self._authorised_get(self.settings.oidc_feide_userinfo_url, access_token)

@@ -13,6 +13,17 @@ from catalogue.problems import Problem
 
 # Known English problem messages and their Norwegian wording for people.
 MESSAGES = [
+    (r"cannot be true when no personal data", "Kan ikke være ja når læremidlet ikke behandler personopplysninger."),
+    (r"only applies when data is transferred outside",
+     "Velg overføringsgrunnlag bare når opplysninger overføres ut av EU/EØS."),
+    (r"must be true when data is stored outside", "Opplysningene lagres utenfor EU/EØS, så svaret her må være ja."),
+    (r"cannot be before the DPA date", "Avtalen kan ikke utløpe før den er inngått."),
+    (r"cannot be before the licence starts", "Lisensen kan ikke slutte før den starter."),
+    (r"each attribute may be listed once", "Hvert attributt kan bare velges én gang."),
+    (r"not a plausible date", "Datoen er ikke gyldig."),
+    (r"no open wish", "Ønsket er allerede besvart, eller det hører ikke til enhetene dine."),
+    (r"not one of your units", "Velg en av enhetene dine."),
+    (r"unknown unit", "Velg en av enhetene i listen."),
     (r"^required|missing required field", "Fyll ut feltet."),
     (r"give a reason", "Skriv en begrunnelse."),
     (r"describe the restrictions", "Beskriv begrensningene for bruk."),
@@ -92,7 +103,7 @@ def errors_from_problem(problem: Problem, known_fields: set[str] | None = None, 
         text = norwegian(str(item.get("message", "")))
         if known_fields is None or name in known_fields:
             errors.add(name, text)
-        else:
+        elif text not in errors.general:
             errors.general.append(text)
     if not errors:
         errors.general.append(norwegian(problem.detail))

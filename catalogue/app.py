@@ -29,6 +29,8 @@ from catalogue.security.tokens import build_token_service
 from catalogue.settings import Settings
 from frontend.auth import auth_handlers
 from frontend.catalogue_pages import catalogue_page_handlers
+from frontend.workflow_pages import workflow_page_handlers
+from frontend.admin_pages import admin_page_handlers
 from workflows.api import workflow_handlers
 from workflows.scheduler import running as scheduler_running
 from frontend.pages import page_handlers, static_files, template_config
@@ -68,7 +70,8 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
         route_handlers=[
             health, ready, jwks, ResourceController, TaxonomyController, UnitController, UserController,
             *workflow_handlers,
-            *page_handlers, *auth_handlers, *catalogue_page_handlers, static_files(),
+            *page_handlers, *auth_handlers, *catalogue_page_handlers, *workflow_page_handlers,
+            *admin_page_handlers, static_files(),
         ],
         middleware=[DefineMiddleware(TokenAuthenticationMiddleware)],
         guards=[access_guard],

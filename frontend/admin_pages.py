@@ -270,7 +270,7 @@ async def users_page(request: Request) -> Template:
 async def _history(user_id: int, unit_names: dict[str, str]) -> list[dict[str, Any]]:
     """Role and unit changes, and deactivations, newest first."""
     events = []
-    for r in await RoleChange.select().where(RoleChange.user == user_id):
+    for r in await RoleChange.select().where(RoleChange.user == user_id).order_by(RoleChange.id):
         role = ROLE_NAMES.get(r["role"] or "", r["role"])
         unit = unit_names.get(r["unit_code"] or "", r["unit_code"])
         text = {
@@ -282,13 +282,14 @@ async def _history(user_id: int, unit_names: dict[str, str]) -> list[dict[str, A
         events.append((_dt(r["changed_at"]), text, r["changed_by"]))
     status_rows = await AuditEntry.select(AuditEntry.occurred_at, AuditEntry.action, AuditEntry.actor).where(
         (AuditEntry.object_type == "user") & (AuditEntry.object_id == str(user_id))
-        & AuditEntry.action.is_in(["user.activate", "user.deactivate"]))
+        & AuditEntry.action.is_in(["user.activate", "user.deactivate"])).order_by(AuditEntry.id)
     for r in status_rows:
         text = "Kontoen ble deaktivert" if r["action"] == "user.deactivate" else "Kontoen ble aktivert"
         events.append((_dt(r["occurred_at"]), text, r["actor"]))
     by = {"first login": "Første innlogging (automatisk)", "system": "Systemet"}
-    events.sort(key=lambda e: _utc(e[0]), reverse=True)
-    return [{"when": _when(moment), "text": text, "by": by.get(actor, actor)} for moment, text, actor in events]
+    order = sorted(range(len(events)), key=lambda i: (_utc(events[i][0]), i), reverse=True)
+    return [{"when": _when(events[i][0]), "text": events[i][1], "by": by.get(events[i][2], events[i][2])}
+            for i in order]
 
 
 async def _render_user(request: Request, user_id: int, *, errors: FormErrors | None = None,
@@ -330,6 +331,7 @@ def _refusal(problem: Problem) -> str:
 
 @post("/admin/brukere/{user_id:int}/roller", opt=ADMIN, include_in_schema=False)
 async def grant_role(request: Request, user_id: FromPath[int]) -> Response:
+    """Give the user a role; recorded with who gave it."""
     data = await form_data(request)
     role = data.get("role") if isinstance(data.get("role"), str) else ""
     await _one(user_id)
@@ -343,6 +345,7 @@ async def grant_role(request: Request, user_id: FromPath[int]) -> Response:
 
 @post("/admin/brukere/{user_id:int}/roller/fjern", opt=ADMIN, include_in_schema=False)
 async def revoke_role(request: Request, user_id: FromPath[int]) -> Response:
+    """Take a role from the user; the last active admin keeps theirs (shown as a refusal)."""
     data = await form_data(request)
     role = data.get("role") if isinstance(data.get("role"), str) else ""
     await _one(user_id)
@@ -359,6 +362,7 @@ async def revoke_role(request: Request, user_id: FromPath[int]) -> Response:
 
 @post("/admin/brukere/{user_id:int}/enheter", opt=ADMIN, include_in_schema=False)
 async def add_unit(request: Request, user_id: FromPath[int]) -> Response:
+    """Affiliate the user with a unit."""
     data = await form_data(request)
     code = data.get("unit") if isinstance(data.get("unit"), str) else ""
     await _one(user_id)
@@ -375,6 +379,7 @@ async def add_unit(request: Request, user_id: FromPath[int]) -> Response:
 
 @post("/admin/brukere/{user_id:int}/enheter/fjern", opt=ADMIN, include_in_schema=False)
 async def remove_unit(request: Request, user_id: FromPath[int]) -> Response:
+    """End the user's affiliation with a unit."""
     data = await form_data(request)
     code = data.get("unit") if isinstance(data.get("unit"), str) else ""
     await _one(user_id)
@@ -405,6 +410,7 @@ async def set_active(user_id: int, active: bool, actor: Principal) -> bool:
 
 @post("/admin/brukere/{user_id:int}/status", opt=ADMIN, include_in_schema=False)
 async def user_status(request: Request, user_id: FromPath[int]) -> Response:
+    """Deactivate (signing them out everywhere) or reactivate a user; nobody deactivates themselves."""
     data = await form_data(request)
     value = data.get("active")
     if value not in ("ja", "nei", "true", "false"):
@@ -454,6 +460,7 @@ async def units_page(request: Request) -> Template:
 
 @post("/admin/enheter", opt=ADMIN, include_in_schema=False)
 async def create_unit(request: Request) -> Response:
+    """Add a unit; errors come back on the form with what was typed."""
     data = await form_data(request)
     values = {
         "code": str(data.get("code") or "").strip(),
@@ -495,6 +502,7 @@ async def unit_page(request: Request, code: FromPath[str]) -> Template:
 
 @post("/admin/enheter/{code:str}", opt=ADMIN, include_in_schema=False)
 async def update_unit(request: Request, code: FromPath[str]) -> Response:
+    """Save a unit if nobody changed it since the form was read (the hidden version)."""
     data = await form_data(request)
     active = data.get("active")
     values = {
@@ -541,7 +549,7 @@ async def _render_subjects(request: Request, *, code: str | None = None, values:
     for subject in subjects:
         forms.append({"code": subject.code, "name": subject.name_nb,
                       "stored": _subject_values(subject),
-                      "values": values if subject.code == code and values is not None else _subject_values(subject),
+                      "form": values if subject.code == code and values is not None else _subject_values(subject),
                       "levels": labels.levels_text([str(n) for n in range(subject.level_from, subject.level_to + 1)]),
                       "valid_from": subject.curriculum_valid_from})
     return Template(template_name="admin/subjects.html", status_code=status_code, context=page_context(
@@ -557,6 +565,8 @@ async def subjects_page(request: Request) -> Template:
 
 @post("/admin/fag/{code:str}", opt=ADMIN, include_in_schema=False)
 async def update_subject(request: Request, code: FromPath[str]) -> Response:
+    """Save a subject's curriculum codes. Field names carry the subject code (``MAT-curriculum_code``)
+    so that every form on the page has its own ids; plain names are accepted too."""
     await taxonomy.subject(code)  # 404 for an unknown subject
     data = await form_data(request)
     key = f"{code}-"

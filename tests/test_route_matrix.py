@@ -25,6 +25,39 @@ SPEC = {
     ("GET", "/ressurser"): PUBLIC,
     ("GET", "/ressurser/{resource_id}"): PUBLIC,
     ("GET", "/personvern"): PUBLIC,
+    ("GET", "/forslag/ny"): PROPOSERS,
+    ("POST", "/forslag/ny"): PROPOSERS,
+    ("GET", "/forslag"): PROPOSERS,
+    ("POST", "/onsker/{wish_id}/avslaa"): PROPOSERS,
+    ("GET", "/onsker/ny"): SIGNED_IN,
+    ("POST", "/onsker/ny"): SIGNED_IN,
+    ("GET", "/onsker"): SIGNED_IN,
+    ("GET", "/oppgaver"): ALL_ROLES - {"staff"},
+    ("GET", "/saker/{case_id}"): SIGNED_IN,
+    ("POST", "/saker/{case_id}/beslutning"): SIGNED_IN,
+    ("GET", "/saker/{case_id}/endre"): SIGNED_IN,
+    ("POST", "/saker/{case_id}/endre"): SIGNED_IN,
+    ("POST", "/saker/{case_id}/sjekkliste"): SIGNED_IN,
+    ("POST", "/saker/{case_id}/tildel"): SIGNED_IN,
+    ("POST", "/saker/{case_id}/kommentar"): SIGNED_IN,
+    ("POST", "/saker/{case_id}/vedlegg"): SIGNED_IN,
+    ("GET", "/saker/{case_id}/vedlegg/{attachment_id}"): SIGNED_IN,
+    ("GET", "/varsler"): SIGNED_IN,
+    ("GET", "/admin"): ADMIN,
+    ("GET", "/admin/brukere"): ADMIN,
+    ("GET", "/admin/brukere/{user_id}"): ADMIN,
+    ("POST", "/admin/brukere/{user_id}/roller"): ADMIN,
+    ("POST", "/admin/brukere/{user_id}/roller/fjern"): ADMIN,
+    ("POST", "/admin/brukere/{user_id}/enheter"): ADMIN,
+    ("POST", "/admin/brukere/{user_id}/enheter/fjern"): ADMIN,
+    ("POST", "/admin/brukere/{user_id}/status"): ADMIN,
+    ("GET", "/admin/enheter"): ADMIN,
+    ("POST", "/admin/enheter"): ADMIN,
+    ("GET", "/admin/enheter/{code}"): ADMIN,
+    ("POST", "/admin/enheter/{code}"): ADMIN,
+    ("GET", "/admin/fag"): ADMIN,
+    ("POST", "/admin/fag/{code}"): ADMIN,
+    ("POST", "/varsler/{notification_id}/lest"): SIGNED_IN,
     ("GET", "/auth/login"): PUBLIC,
     ("GET", "/auth/callback"): PUBLIC,
     ("GET", "/auth/demo"): PUBLIC,
@@ -82,7 +115,7 @@ SPEC = {
 # Framework routes: the OpenAPI document and static files are public by design.
 FRAMEWORK = re.compile(r"^/(schema|static)(/|$)")
 # Page forms are protected by CSRF before any role check; their access is tested in the login tests.
-CSRF_FORMS = {("POST", "/auth/demo"), ("POST", "/auth/logout"), ("POST", "/auth/token")}
+CSRF_FORMS = {(method, path) for method, path in SPEC if method == "POST" and not path.startswith("/api/")}
 
 
 def _declared(app) -> dict[tuple[str, str], object]:
@@ -125,7 +158,7 @@ def objects(api):
 
 def _path(template: str, objects: dict) -> str:
     path = template
-    if template.startswith("/api/v1/units/") or template.endswith("/units/{code}"):
+    if template.startswith(("/api/v1/units/", "/admin/enheter/")) or template.endswith("/units/{code}"):
         path = path.replace("{code}", "matrise-skole")
     for name, value in objects.items():
         path = path.replace("{" + name + "}", str(value))

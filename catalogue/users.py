@@ -9,6 +9,7 @@ from catalogue.db import write_transaction
 from catalogue.domain import ALL_ROLES, Role
 from catalogue.problems import Problem
 from catalogue.tables import AppUser, RoleChange, Unit, UserRole, UserUnit
+from catalogue.security.sessions import revoke_user_sessions
 from workflows import audit
 
 LOCAL_ISSUER = "local"
@@ -124,3 +125,22 @@ async def find_user(reference: str) -> int | None:
     if len(rows) > 1:
         raise ValueError(f"{reference!r} names {len(rows)} users; use issuer|subject or the id")
     return rows[0]["id"] if rows else None
+
+
+async def set_active(user_id: int, active: bool, actor) -> bool:
+    """Deactivate (ending every session at once) or reactivate a user, audited in the same
+    transaction, as the API does. False when nothing changed; 409 for one's own account."""
+    if not active and user_id == actor.user_id:
+        raise Problem(409, "You cannot deactivate yourself.", errors=[{"field": "active", "message": "own account"}])
+    async with write_transaction():
+        row = await AppUser.select(AppUser.active).where(AppUser.id == user_id).first()
+        if row is None:
+            raise Problem(404, f"No user with id {user_id}.")
+        if bool(row["active"]) == active:
+            return False
+        await AppUser.update({AppUser.active: active}).where(AppUser.id == user_id)
+        if not active:
+            await revoke_user_sessions(user_id)
+        await audit.append("user.activate" if active else "user.deactivate", "user", user_id, {},
+                           actor=actor.label, actor_user_id=actor.user_id)
+    return True

@@ -16,18 +16,15 @@ from litestar.response import Redirect, Template
 from catalogue import taxonomy
 from catalogue import users as user_service
 from catalogue.api.users import _dt, _one, _users
-from catalogue.db import write_transaction
 from catalogue.demo import DEMO_ISSUER
 from catalogue.domain import ALL_ROLES, ROLE_LABELS, UNIT_KINDS, Role
 from catalogue.problems import Problem
 from catalogue.schemas import SubjectPatch, UnitCreate, UnitPatch, UserOut
 from catalogue.security.access import Principal, rule
-from catalogue.security.sessions import revoke_user_sessions
 from catalogue.tables import AppUser, RoleChange, Unit, UserRole
 from frontend import labels
 from frontend.forms import FormErrors, as_list, form_data, norwegian
 from frontend.pages import page_context
-from workflows import audit
 from workflows.tables import AuditEntry
 
 ADMIN = rule({Role.ADMIN.value})
@@ -389,25 +386,6 @@ async def remove_unit(request: Request, user_id: FromPath[int]) -> Response:
     return _after(f"/admin/brukere/{user_id}", "enhet-frakoblet" if removed else "enhet-manglet", enhet=code)
 
 
-async def set_active(user_id: int, active: bool, actor: Principal) -> bool:
-    """Deactivate (ending every session at once) or reactivate a user, audited in the same
-    transaction, as the API does. False when nothing changed; 409 for one's own account."""
-    if not active and user_id == actor.user_id:
-        raise Problem(409, "You cannot deactivate yourself.", errors=[{"field": "active", "message": "own account"}])
-    async with write_transaction():
-        row = await AppUser.select(AppUser.active).where(AppUser.id == user_id).first()
-        if row is None:
-            raise Problem(404, f"No user with id {user_id}.")
-        if bool(row["active"]) == active:
-            return False
-        await AppUser.update({AppUser.active: active}).where(AppUser.id == user_id)
-        if not active:
-            await revoke_user_sessions(user_id)
-        await audit.append("user.activate" if active else "user.deactivate", "user", user_id, {},
-                           actor=actor.label, actor_user_id=actor.user_id)
-    return True
-
-
 @post("/admin/brukere/{user_id:int}/status", opt=ADMIN, include_in_schema=False)
 async def user_status(request: Request, user_id: FromPath[int]) -> Response:
     """Deactivate (signing them out everywhere) or reactivate a user; nobody deactivates themselves."""
@@ -418,7 +396,7 @@ async def user_status(request: Request, user_id: FromPath[int]) -> Response:
         return await _render_user(request, user_id, refusal="Velg om brukeren skal være aktiv.", status_code=422)
     active = value in ("ja", "true")
     try:
-        changed = await set_active(user_id, active, request.user)
+        changed = await user_service.set_active(user_id, active, request.user)
     except Problem as problem:
         if problem.status_code == 404:
             raise

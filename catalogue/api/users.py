@@ -13,10 +13,7 @@ from catalogue.domain import Role
 from catalogue.problems import Problem
 from catalogue.schemas import Me, RoleChangeOut, RoleGrant, UnitAffiliation, UserOut, UserPage, UserPatch
 from catalogue.security.access import SIGNED_IN, Principal, rule
-from catalogue.security.sessions import revoke_user_sessions
 from catalogue.tables import AppUser, RoleChange
-from catalogue.db import write_transaction
-from workflows import audit
 
 ADMIN = rule({Role.ADMIN.value})
 
@@ -94,14 +91,7 @@ class UserController(Controller):
     @patch("/{user_id:int}", opt=ADMIN, summary="Deactivate or reactivate a user (ends their sessions)")
     async def update_user(self, request: Request, user_id: FromPath[int], data: JSONBody[UserPatch]) -> UserOut:
         await _one(user_id)
-        if not data.active and user_id == request.user.user_id:
-            raise Problem(409, "You cannot deactivate yourself.", errors=[{"field": "active", "message": "own account"}])
-        async with write_transaction():
-            await AppUser.update({AppUser.active: data.active}).where(AppUser.id == user_id)
-            if not data.active:
-                await revoke_user_sessions(user_id)
-            await audit.append("user.activate" if data.active else "user.deactivate", "user", user_id, {},
-                               actor=request.user.label, actor_user_id=request.user.user_id)
+        await service.set_active(user_id, data.active, request.user)
         return await _one(user_id)
 
     @post("/{user_id:int}/roles", opt=ADMIN, status_code=200, summary="Grant a role")

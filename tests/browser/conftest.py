@@ -21,7 +21,10 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Screenshots land in docs/screenshots (shown in the README) when UPDATE_SCREENSHOTS=1,
+# else in a temporary folder, so a test run leaves the working tree as it was.
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots" if os.environ.get("UPDATE_SCREENSHOTS") \
+    else Path(os.environ.get("TMPDIR", "/tmp")) / "laeremiddelkatalogen-screenshots"
 
 
 def _free_port() -> int:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-from typing import AsyncIterator
+from typing import Any, AsyncIterator, Optional
 from urllib.parse import unquote, urlparse
 
+import aiosqlite
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 
 
 def sqlite_path(url: str) -> str:
@@ -16,11 +17,112 @@ def sqlite_path(url: str) -> str:
     return unquote(url[len("sqlite:///"):])
 
 
-def engine_from_url(url: str, busy_timeout_seconds: int = 30) -> Engine:
-    """Build a Piccolo engine for ``url`` without connecting."""
+class PooledSQLiteEngine(SQLiteEngine):
+    """Piccolo's SQLite engine, keeping connections open between uses.
+
+    Piccolo opens a new connection, and with it a new aiosqlite thread, for every query outside a
+    transaction and for every transaction (about 2 ms each, measured), and makes four or five
+    round trips to that thread per query (a PRAGMA, execute, fetch, close). This engine runs a
+    query in one round trip and, between ``start`` and ``stop`` (the application's lifetime),
+    keeps up to ``pool_size`` idle connections (foreign keys switched on once, when opened) and
+    lends one to each query or transaction. A lent connection serves one query or one transaction
+    at a time, as before; one left inside a transaction (a failed COMMIT) is closed, never pooled.
+    Outside start/stop (migrations, commands) every connection is closed after use, as Piccolo
+    does, so the last close checkpoints the WAL into the database file."""
+
+    def __init__(self, path: str, pool_size: int = 10, **connection_kwargs: Any) -> None:
+        super().__init__(path=path, **connection_kwargs)
+        self.pool_size = pool_size
+        self.pooling = False
+        self._idle: list[aiosqlite.Connection] = []
+
+    def start_pool(self, pool_size: int) -> None:
+        self.pool_size = pool_size
+        self.pooling = True
+
+    async def get_connection(self) -> aiosqlite.Connection:
+        connection = aiosqlite.connect(**self.connection_kwargs)
+        # An idle pooled connection must not keep the process alive at exit (aiosqlite's thread is
+        # not a daemon): it holds no transaction, so nothing is lost when it is dropped.
+        connection._thread.daemon = True
+        await connection
+        connection.row_factory = dict_factory
+        await connection.execute_fetchall("PRAGMA foreign_keys = 1")
+        return connection
+
+    async def lease(self) -> aiosqlite.Connection:
+        return self._idle.pop() if self._idle else await self.get_connection()
+
+    async def release(self, connection: aiosqlite.Connection) -> None:
+        if self.pooling and len(self._idle) < self.pool_size and connection._connection is not None \
+                and not connection.in_transaction:
+            self._idle.append(connection)
+        else:
+            await connection.close()
+
+    async def close_pool(self) -> None:
+        self.pooling = False
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            await connection.close()
+
+    async def _run_in_new_connection(self, query: str, args: Optional[list[Any]] = None,
+                                     query_type: str = "generic", table: Any = None):
+        connection = await self.lease()
+        try:
+            # autocommit (isolation_level None): the statement commits by itself
+            return list(await connection.execute_fetchall(query, args or []))
+        finally:
+            await self.release(connection)
+
+    async def _run_in_existing_connection(self, connection, query: str, args: Optional[list[Any]] = None,
+                                          query_type: str = "generic", table: Any = None):
+        return list(await connection.execute_fetchall(query, args or []))
+
+    def transaction(self, transaction_type: TransactionType = TransactionType.deferred,
+                    allow_nested: bool = True) -> SQLiteTransaction:
+        return PooledSQLiteTransaction(engine=self, transaction_type=transaction_type, allow_nested=allow_nested)
+
+
+class PooledSQLiteTransaction(SQLiteTransaction):
+    """A transaction on a connection lent by PooledSQLiteEngine and given back at its end."""
+
+    async def get_connection(self) -> aiosqlite.Connection:
+        return await self.engine.lease()
+
+    async def __aenter__(self) -> SQLiteTransaction:
+        if self._parent is not None:
+            return self._parent
+        self.connection = await self.get_connection()
+        try:
+            await self.begin()
+        except BaseException:  # e.g. the write lock was not had within the busy timeout
+            await self.engine.release(self.connection)
+            raise
+        self.context = self.engine.current_transaction.set(self)
+        return self
+
+    async def __aexit__(self, exception_type, exception, traceback) -> bool:
+        if self._parent:
+            return exception is None
+        try:
+            if exception:
+                if not self._rolled_back:
+                    await self.rollback()
+            elif not self._committed and not self._rolled_back:
+                await self.commit()
+        finally:
+            self.engine.current_transaction.reset(self.context)
+            await self.engine.release(self.connection)
+        return exception is None
+
+
+def engine_from_url(url: str, busy_timeout_seconds: int = 30, pool_size: int = 10) -> Engine:
+    """Build a Piccolo engine for ``url`` without connecting (``pool_size``: idle SQLite
+    connections kept open; PostgreSQL sizes its pool in ``start``)."""
     if url.startswith("sqlite:///"):
         # timeout is sqlite3's busy timeout: a writer waits for the lock instead of failing.
-        return SQLiteEngine(path=sqlite_path(url), timeout=busy_timeout_seconds)
+        return PooledSQLiteEngine(path=sqlite_path(url), pool_size=pool_size, timeout=busy_timeout_seconds)
     parsed = urlparse(url)
     if parsed.scheme in {"postgresql", "postgres"}:
         return PostgresEngine(config={"dsn": url.replace("postgres://", "postgresql://", 1)})
@@ -65,8 +167,12 @@ async def write_transaction() -> AsyncIterator[None]:
 async def start(engine: Engine, pool_size: int) -> None:
     if isinstance(engine, PostgresEngine):
         await engine.start_connection_pool(min_size=1, max_size=pool_size)
+    elif isinstance(engine, PooledSQLiteEngine):
+        engine.start_pool(pool_size)
 
 
 async def stop(engine: Engine) -> None:
     if isinstance(engine, PostgresEngine):
         await engine.close_connection_pool()
+    elif isinstance(engine, PooledSQLiteEngine):
+        await engine.close_pool()

@@ -280,16 +280,6 @@ def visible_statuses(principal: Principal) -> tuple[str, ...] | None:
 UNIT_SCOPED_STATUSES = ("draft", "in_review")
 
 
-def _unit_scope_clause(principal: Principal) -> tuple[str, list[Any]]:
-    """For an ICT mentor: a draft or in-review resource must belong to one of their units."""
-    units = sorted(principal.unit_codes)
-    return (
-        f"(r.status NOT IN ({_placeholders(list(UNIT_SCOPED_STATUSES))}) OR EXISTS (SELECT 1 FROM resource_facet uf"
-        f" WHERE uf.resource = r.id AND uf.facet = 'unit' AND uf.value IN ({_placeholders(units)})))",
-        [*UNIT_SCOPED_STATUSES, *units],
-    )
-
-
 async def _facets_for(ids: list[int]) -> dict[int, dict[str, list[str]]]:
     result: dict[int, dict[str, list[str]]] = {i: {f: [] for f in domain.FACET_FIELDS} for i in ids}
     if not ids:
@@ -434,59 +424,16 @@ def validate_filters(filters: ResourceFilters) -> None:
     errors.raise_if_any()
 
 
-def _placeholders(values: list) -> str:
-    return ", ".join("{}" for _ in values)
-
-
-def build_where(filters: ResourceFilters, principal: Principal, omit: str | None = None) -> tuple[str, list[Any]]:
-    """The WHERE clause (over ``resource r``) of a listing: what the caller may see, and the
-    filters. ``omit`` leaves one filter out (level, subject, area, kind, platform, login, language,
-    status, unit or base), as facet counts need; visibility is never left out."""
-    clauses: list[str] = []
-    args: list[Any] = []
+def wanted_statuses(filters: ResourceFilters, principal: Principal, any_visible: bool = False) -> list[str] | None:
+    """The statuses a listing shows: those asked for that the caller may see, by default published
+    (staff) or all but archived (insiders). ``any_visible``: every status the caller may see,
+    archived included for those who may (the status facet's counts). None: no restriction."""
     statuses = visible_statuses(principal)
-    wanted_statuses = filters.statuses
-    if omit == "status":
-        # every status the caller may see, archived included for those who may see it
-        wanted_statuses = list(statuses) if statuses is not None else []
-    elif statuses is not None:
-        wanted_statuses = [s for s in (wanted_statuses or ["published"]) if s in statuses] or ["__none__"]
-    elif not wanted_statuses:
-        wanted_statuses = [s for s in domain.RESOURCE_STATUSES if s != "archived"]
-    if wanted_statuses:
-        clauses.append(f"r.status IN ({_placeholders(wanted_statuses)})")
-        args.extend(wanted_statuses)
-    if statuses is not None and any(s in UNIT_SCOPED_STATUSES for s in statuses):
-        clause, clause_args = _unit_scope_clause(principal)
-        clauses.append(clause)
-        args.extend(clause_args)
-
-    def facet_clause(facet: str, values: list[str]) -> None:
-        if facet == omit:
-            return
-        clauses.append(
-            "EXISTS (SELECT 1 FROM resource_facet f WHERE f.resource = r.id AND f.facet = {}"
-            f" AND f.value IN ({_placeholders(values)}))"
-        )
-        args.extend([facet, *values])
-
-    levels = list(filters.levels)
-    for band in filters.bands:
-        levels.extend(BANDS[band])
-    if levels:
-        facet_clause("level", dedupe(levels))
-    for facet, values in (("subject", filters.subjects), ("area", filters.kindergarten_areas),
-                          ("platform", filters.platforms), ("login", filters.logins),
-                          ("language", filters.languages), ("unit", filters.units)):
-        if values:
-            facet_clause(facet, values)
-    if filters.kinds and omit != "kind":
-        clauses.append(f"r.kind IN ({_placeholders(filters.kinds)})")
-        args.extend(filters.kinds)
-    if filters.in_base_package is not None and omit != "base":
-        clauses.append("r.in_base_package = {}")
-        args.append(filters.in_base_package)
-    return " AND ".join(clauses) or "1 = 1", args
+    if any_visible:
+        return list(statuses) if statuses is not None else None
+    if statuses is not None:
+        return [s for s in (filters.statuses or ["published"]) if s in statuses] or ["__none__"]
+    return list(filters.statuses) or [s for s in domain.RESOURCE_STATUSES if s != "archived"]
 
 
 async def list_resources(filters: ResourceFilters, principal: Principal, *, limit: int, offset: int,

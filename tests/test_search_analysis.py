@@ -105,12 +105,12 @@ def test_engine_queries_contain_only_quoted_lexemes(q):
         for lexeme in [*term.prefixes, *term.exact, *term.fuzzy_names]:
             assert re.fullmatch(r"_?[^\W_]+", lexeme), lexeme
     if terms:
-        sqlite, _ = SqliteDialect().match(terms)
-        assert "MATCH {}" in sqlite  # the expression is a bound parameter, never spliced into SQL
-        expression = SqliteDialect().match(terms)[1][0]
+        sql, expression = SqliteDialect().matching_ids(terms)
+        assert "MATCH {}" in sql  # the expression is a bound parameter, never spliced into SQL
         assert re.fullmatch(r'[\w"* ()|&:{}]+', expression.replace(" OR ", " ").replace(" AND ", " "))
         assert "'" not in expression
-        assert '"' not in PostgresDialect().match(terms)[1][0]
+        sql, expression = PostgresDialect().matching_ids(terms)
+        assert "@@ {}::tsquery" in sql and '"' not in expression
 
 
 def test_name_key_sorts_norwegian_letters_after_z():

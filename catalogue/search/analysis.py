@@ -63,7 +63,6 @@ SUBJECT_ALIASES = {
 
 _stemmer = snowballstemmer.stemmer("norwegian")
 _FOLD = str.maketrans({"ä": "æ", "ö": "ø"})  # Swedish and German spellings of æ and ø
-_KEEP = frozenset("æøå")
 _WORD = re.compile(r"[^\W_]+(?:[-.:'’/][^\W_]+)*")
 _JOINERS = re.compile(r"[-.:'’/]")
 _LEVEL_RANGE = re.compile(r"\b(\d{1,2})\s*\.?\s*[-–—]\s*(\d{1,2})\s*\.?\s*(?:klasse)?trinn\w*")
@@ -78,13 +77,20 @@ def normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold().translate(_FOLD)
     if text.isascii():
         return text
-    out = []
-    for char in text:
-        if char in _KEEP or char.isascii():
-            out.append(char)
-        else:
-            out.append("".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c)))
-    return unicodedata.normalize("NFC", "".join(out))
+    return _ACCENTED.sub(_unaccent, text)
+
+
+_ACCENTED = re.compile(r"[^\x00-\x7fæøå]")
+
+
+@lru_cache(maxsize=4096)
+def _unaccented(char: str) -> str:
+    return unicodedata.normalize("NFC", "".join(c for c in unicodedata.normalize("NFD", char)
+                                                if not unicodedata.combining(c)))
+
+
+def _unaccent(match: re.Match) -> str:
+    return _unaccented(match.group(0))
 
 
 @lru_cache(maxsize=131072)
@@ -133,15 +139,15 @@ def words(text: str) -> list[str]:
     text = _LEVEL_RANGE.sub(_levels, text)
     text = _LEVEL_ONE.sub(_levels, text)
     out: list[str] = []
-    for match in _WORD.finditer(text):
-        token = match.group(0)
-        parts = [p for p in _JOINERS.split(token) if p]
-        if len(parts) > 1:
+    for token in _WORD.findall(text):
+        if not token.isalnum():  # joined: e-bok, micro:bit
+            parts = [p for p in _JOINERS.split(token) if p]
             out.extend(p for p in parts if _keep(p))
             token = "".join(parts)
         if _keep(token):
             out.append(token)
-    out.extend(_coordinated(text))
+    if "-" in text:
+        out.extend(_coordinated(text))
     return out
 
 

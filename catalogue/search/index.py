@@ -19,13 +19,14 @@ from typing import Any, AsyncIterator, Iterable
 from catalogue import domain
 from catalogue.db import current_engine, is_sqlite, write_transaction
 from catalogue.search import analysis
-from catalogue.tables import Resource
+from catalogue.search.sql import execute
 
-# The tables migration catalogue_0004_search makes (FTS5 keeps its index in shadow tables).
+# The tables migrations catalogue_0004_search and catalogue_0005_search_changes make (FTS5 keeps its index in shadow tables).
 INDEX_TABLES = {
-    "sqlite": frozenset({"resource_search", "search_vocab", "resource_fts", "resource_fts_data", "resource_fts_idx",
-                         "resource_fts_content", "resource_fts_docsize", "resource_fts_config"}),
-    "postgresql": frozenset({"resource_search", "search_vocab"}),
+    "sqlite": frozenset({"resource_search", "search_vocab", "search_state", "search_change", "resource_fts",
+                         "resource_fts_data", "resource_fts_idx", "resource_fts_content", "resource_fts_docsize",
+                         "resource_fts_config"}),
+    "postgresql": frozenset({"resource_search", "search_vocab", "search_state", "search_change"}),
 }
 PG_MAX_POSITION = 16383
 _CHUNK = 200  # resources per batch of reads and writes
@@ -110,7 +111,7 @@ def _placeholders(count: int) -> str:
 
 
 async def _raw(sql: str, *args: Any) -> list[dict]:
-    return await Resource.raw(sql, *args)
+    return await execute(sql, *args)
 
 
 async def _labels() -> dict[tuple[str, str], str]:
@@ -191,9 +192,29 @@ async def index_resources(ids: Iterable[int]) -> None:
     if deferred is not None:
         deferred.extend(ids)
         return
+    if not ids:
+        return
     async with write_transaction():
         for start in range(0, len(ids), _CHUNK):
             await _write(*await load_documents(ids[start:start + _CHUNK]))
+        await record_change(ids)
+
+
+# Keep this many generations of search_change; a worker further behind rebuilds its bitmaps.
+CHANGES_KEPT = 20_000
+
+
+async def record_change(ids: list[int]) -> None:
+    """Bump the index generation and name the resources changed (0: all of them). The UPDATE locks
+    the counter row until the transaction ends, so generations commit in order."""
+    rows = await _raw("UPDATE search_state SET generation = generation + 1 WHERE id = 1 RETURNING generation")
+    generation = int(rows[0]["generation"])
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start:start + 1000]
+        await _raw("INSERT INTO search_change (generation, resource) VALUES "
+                   + ", ".join("({}, {})" for _ in chunk), *[v for i in chunk for v in (generation, i)])
+    if generation % 1000 == 0:
+        await _raw("DELETE FROM search_change WHERE generation < {}", generation - CHANGES_KEPT)
 
 
 async def index_resource(resource_id: int) -> None:
@@ -215,9 +236,10 @@ async def deferred_indexing() -> AsyncIterator[None]:
     await index_resources(ids)
 
 
-async def reindex(batch_size: int = 500) -> int:
+async def reindex(batch_size: int = 500, record: bool = True) -> int:
     """Rebuild the whole index (and the typo vocabulary) from the tables; returns the number of
-    resources indexed. One transaction, so searches see the old index until it is done."""
+    resources indexed. One transaction, so searches see the old index until it is done.
+    ``record=False`` only before migration catalogue_0005 has made the change counter."""
     async with write_transaction():
         sqlite = is_sqlite(current_engine())
         await _raw("DELETE FROM resource_fts" if sqlite else "DELETE FROM resource_search")
@@ -236,4 +258,7 @@ async def reindex(batch_size: int = 500) -> int:
             last = ids[-1]
         if sqlite:
             await _raw("INSERT INTO resource_fts (resource_fts) VALUES ('optimize')")
+        if record:
+            await _raw("DELETE FROM search_change")
+            await record_change([0])
     return count

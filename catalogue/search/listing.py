@@ -1,11 +1,16 @@
 """The catalogue list is the search: free text, filters, facet counts, sorting and pages.
 
-One request makes at most three statements, in one read transaction (one connection, one
-snapshot on SQLite): the typo lookup (only for words of five letters or more), the page, and the
-total with every facet's counts in one statement."""
+A request, in one read transaction (one connection and one snapshot on SQLite):
+1. the words of ``q`` are analysed (catalogue.search.analysis) and names one typo away looked up;
+2. the engine's full-text index gives the ids that match every word (FTS5 / tsvector + GIN);
+3. the facet bitmaps (catalogue.search.facets) give visibility, filters, the total and every
+   facet's counts, each facet counted over the query without its own filter;
+4. the page is ordered by relevance (catalogue.search.engines), name, or date, and read."""
 
 from __future__ import annotations
 
+import heapq
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,40 +18,26 @@ from catalogue.db import current_engine, is_sqlite
 from catalogue.resources import (
     BANDS,
     LEVEL_CODES,
+    UNIT_SCOPED_STATUSES,
     ResourceFilters,
     _facets_for,
-    build_where,
     validate_filters,
+    visible_statuses,
+    wanted_statuses,
 )
 from catalogue.schemas import ResourceSummary
-from catalogue.search import analysis
+from catalogue.search import analysis, facets
 from catalogue.search.engines import PostgresDialect, SqliteDialect
 from catalogue.search.schemas import FacetValue, SearchPage
+from catalogue.search.sql import execute
 from catalogue.security.access import Principal
-from catalogue.tables import Resource
 
-# facet name in the API → (the filter it leaves out, where its values come from)
-FACETS: dict[str, tuple[str, str]] = {
-    "level": ("level", "facet:level"),
-    "band": ("level", "band"),
-    "subject": ("subject", "facet:subject"),
-    "kindergarten_area": ("area", "facet:area"),
-    "kind": ("kind", "column:kind"),
-    "platform": ("platform", "facet:platform"),
-    "login": ("login", "facet:login"),
-    "language": ("language", "facet:language"),
-    "status": ("status", "column:status"),
-    "in_base_package": ("base", "base"),
-    "unit": ("unit", "facet:unit"),
-}
+# facet in the API → the filter it leaves out when counting (level and band are one filter)
+FACET_FILTER = {"level": "level", "band": "level", "subject": "subject", "kindergarten_area": "kindergarten_area",
+                "kind": "kind", "platform": "platform", "login": "login", "language": "language",
+                "status": "status", "in_base_package": "in_base_package", "unit": "unit"}
 NATURAL_ORDER = {"level": list(LEVEL_CODES), "band": list(BANDS)}
-SORTS = {
-    "name": "{name} ASC, r.id ASC",
-    "-name": "{name} DESC, r.id DESC",
-    "newest": "r.created_at DESC, r.id DESC",
-    "updated": "r.updated_at DESC, r.id DESC",
-    "relevance": "score DESC, {name} ASC, r.id ASC",
-}
+DATE_SORTS = {"newest": "r.created_at DESC, r.id DESC", "updated": "r.updated_at DESC, r.id DESC"}
 
 
 @dataclass
@@ -63,10 +54,6 @@ def _dialect():
     return SqliteDialect() if is_sqlite(current_engine()) else PostgresDialect()
 
 
-async def _raw(sql: str, *args: Any) -> list[dict]:
-    return await Resource.raw(sql, *args)
-
-
 async def _add_typo_alternatives(terms: list[analysis.Term]) -> None:
     """Words of names one edit away from a query word (kahot → Kahoot), looked up by their
     deletion keys and confirmed here, so both engines find the same ones."""
@@ -74,8 +61,8 @@ async def _add_typo_alternatives(terms: list[analysis.Term]) -> None:
     keys = sorted({k for ks in wanted.values() for k in ks})
     if not keys:
         return
-    rows = await _raw(f"SELECT DISTINCT word, lexeme FROM search_vocab WHERE key IN ({', '.join('{}' for _ in keys)})",
-                      *keys)
+    rows = await execute(f"SELECT DISTINCT word, lexeme FROM search_vocab WHERE key IN ({', '.join('{}' for _ in keys)})",
+                         *keys)
     for term in terms:
         if term.word not in wanted:
             continue
@@ -84,38 +71,39 @@ async def _add_typo_alternatives(terms: list[analysis.Term]) -> None:
         term.fuzzy_names = [m for m in matches if m != term.stem][:20]
 
 
-def _selection_of(filters: ResourceFilters) -> dict[str, list[str]]:
-    return {
-        "level": filters.levels, "band": filters.bands, "subject": filters.subjects,
-        "kindergarten_area": filters.kindergarten_areas, "kind": filters.kinds, "platform": filters.platforms,
-        "login": filters.logins, "language": filters.languages, "status": filters.statuses, "unit": filters.units,
-        "in_base_package": [] if filters.in_base_package is None else [str(filters.in_base_package).lower()],
+def _ids(text: str | None) -> list[int]:
+    return [int(x) for x in text.split(",")] if text else []
+
+
+def _filter_keys(filters: ResourceFilters) -> dict[str, list[facets.Key]]:
+    """Each filter as the facet keys it accepts (any of them)."""
+    levels = list(dict.fromkeys([*filters.levels, *(lv for band in filters.bands for lv in BANDS[band])]))
+    out = {
+        "level": [("level", v) for v in levels],
+        "subject": [("subject", v) for v in filters.subjects],
+        "kindergarten_area": [("area", v) for v in filters.kindergarten_areas],
+        "kind": [("kind", v) for v in filters.kinds],
+        "platform": [("platform", v) for v in filters.platforms],
+        "login": [("login", v) for v in filters.logins],
+        "language": [("language", v) for v in filters.languages],
+        "unit": [("unit", v) for v in filters.units],
+        "in_base_package": [] if filters.in_base_package is None else
+        [("base", "true" if filters.in_base_package else "false")],
     }
+    return {name: keys for name, keys in out.items() if keys}
 
 
-def _active(filters: ResourceFilters) -> set[str]:
-    return {dim for dim, on in (
-        ("level", filters.levels or filters.bands), ("subject", filters.subjects),
-        ("area", filters.kindergarten_areas), ("kind", filters.kinds), ("platform", filters.platforms),
-        ("login", filters.logins), ("language", filters.languages), ("status", True),
-        ("unit", filters.units), ("base", filters.in_base_package is not None)) if on}
-
-
-def _facet_sql(name: str, source: str, cte: str) -> tuple[str, list[Any]]:
-    if source.startswith("facet:"):
-        return (f"SELECT {{}} AS facet, f.value AS value, COUNT(*) AS n FROM {cte} b"
-                f" JOIN resource_facet f ON f.resource = b.id WHERE f.facet = {{}} GROUP BY f.value",
-                [name, source[6:]])
-    if source == "band":
-        return (f"SELECT {{}} AS facet, l.band AS value, COUNT(DISTINCT b.id) AS n FROM {cte} b"
-                " JOIN resource_facet f ON f.resource = b.id JOIN level l ON l.code = f.value"
-                " WHERE f.facet = {} GROUP BY l.band", [name, "level"])
-    if source == "base":
-        return (f"SELECT {{}} AS facet, CASE WHEN b.in_base_package THEN 'true' ELSE 'false' END AS value,"
-                f" COUNT(*) AS n FROM {cte} b GROUP BY CASE WHEN b.in_base_package THEN 'true' ELSE 'false' END",
-                [name])
-    column = source[7:]
-    return f"SELECT {{}} AS facet, b.{column} AS value, COUNT(*) AS n FROM {cte} b GROUP BY b.{column}", [name]
+def _visible(snapshot: facets.Snapshot, filters: ResourceFilters, principal: Principal, any_status: bool) -> int:
+    """The resources the caller may see among the statuses the listing shows."""
+    statuses = wanted_statuses(filters, principal, any_status)
+    bits = snapshot.union(("status", s) for s in (statuses if statuses is not None else facets.ALL_STATUSES))
+    visible = visible_statuses(principal)
+    if visible is not None and any(s in UNIT_SCOPED_STATUSES for s in visible):
+        # an ICT mentor sees drafts and resources in review of their own units only
+        scoped = snapshot.union(("status", s) for s in UNIT_SCOPED_STATUSES)
+        own = snapshot.union(("unit", u) for u in principal.unit_codes)
+        bits &= ~(scoped & ~own)
+    return bits
 
 
 async def search_resources(query: SearchQuery, principal: Principal) -> SearchPage:
@@ -126,58 +114,44 @@ async def search_resources(query: SearchQuery, principal: Principal) -> SearchPa
     if sort == "relevance" and not terms:
         sort = "name"
     dialect = _dialect()
-    engine = current_engine()
-    async with engine.transaction():
+    async with current_engine().transaction():
+        snapshot = await facets.current()
+        matched = None
         if terms:
             await _add_typo_alternatives(terms)
-            match_sql, match_args = dialect.match(terms)
+            matched = facets.bits_of(_ids((await execute(*dialect.matching_ids(terms)))[0]["ids"]))
+
+        selected = {name: snapshot.union(keys) for name, keys in _filter_keys(query.filters).items()}
+
+        def base(omit: str | None = None) -> int:
+            bits = _visible(snapshot, query.filters, principal, omit == "status")
+            if matched is not None:
+                bits &= matched
+            for name, accepted in selected.items():
+                if name != omit:
+                    bits &= accepted
+            return bits
+
+        hits = base()
+        total = hits.bit_count()
+        counts = _count_facets(snapshot, base, selected) if query.facets else {}
+        wanted = query.offset + query.limit
+        if sort in ("name", "-name"):
+            page_ids = snapshot.first_by_name(hits, wanted, descending=sort == "-name")[query.offset:]
+        elif sort == "relevance":
+            ids = facets.ids_of(hits)
+            scores = await dialect.scores(terms, ids) if ids else {}
+            rank = snapshot.rank()
+            page_ids = heapq.nsmallest(wanted, ids, key=lambda i: (-scores.get(i, 0), rank.get(i, -1)))[query.offset:]
         else:
-            match_sql, match_args = "1 = 1", []
-        join = dialect.join if terms else ""
+            page_ids = await _by_date(facets.ids_of(hits), DATE_SORTS[sort], query.limit, query.offset)
+        rows = await _rows(page_ids)
 
-        def base(omit: str | None = None) -> tuple[str, list[Any]]:
-            where, args = build_where(query.filters, principal, omit=omit)
-            return (f"SELECT r.id, r.kind, r.status, r.in_base_package FROM resource r {join}"
-                    f" WHERE {match_sql} AND {where}", [*match_args, *args])
-
-        # the page
-        where, where_args = build_where(query.filters, principal)
-        score_sql, score_args = dialect.score(terms) if sort == "relevance" else ("0", [])
-        rows = await _raw(
-            "SELECT r.id, r.name, r.kind, r.status, r.in_base_package, r.restrictions, r.url, r.is_demo,"
-            f" r.version, v.name AS vendor_name, {score_sql} AS score FROM resource r"
-            f" {dialect.join if terms or 'name' in sort or sort == 'relevance' else ''}"
-            f" LEFT JOIN vendor v ON v.id = r.vendor WHERE {match_sql} AND {where}"
-            f" ORDER BY {SORTS[sort].format(name=dialect.name_order)} LIMIT {{}} OFFSET {{}}",
-            *score_args, *match_args, *where_args, query.limit, query.offset)
-
-        # the total and the facets, in one statement: facets whose own filter is set count over
-        # the query without that filter
-        active = _active(query.filters)
-        ctes: dict[str | None, str] = {None: "base"}
-        cte_sql, cte_args = [], []
-        sql, args = base()
-        cte_sql.append(f"base AS MATERIALIZED ({sql})")
-        cte_args += args
-        parts = ["SELECT 'total' AS facet, '' AS value, COUNT(*) AS n FROM base"]
-        part_args: list[Any] = []
-        if query.facets:
-            for name, (dim, source) in FACETS.items():
-                omit = dim if dim in active else None
-                if omit not in ctes:
-                    ctes[omit] = f"base_{omit}"
-                    sql, args = base(omit)
-                    cte_sql.append(f"{ctes[omit]} AS MATERIALIZED ({sql})")
-                    cte_args += args
-                sql, args = _facet_sql(name, source, ctes[omit])
-                parts.append(sql)
-                part_args += args
-        counted = await _raw("WITH " + ", ".join(cte_sql) + " " + " UNION ALL ".join(parts), *cte_args, *part_args)
-
-    total = next(int(r["n"]) for r in counted if r["facet"] == "total")
-    facets = _facets_out(counted, query) if query.facets else {}
-    ids = [r["id"] for r in rows]
-    values = await _facets_for(ids)
+    values = await _facets_for(page_ids)
+    visible = visible_statuses(principal)
+    if visible is not None:  # never show what the caller may not see, even from a stale index
+        rows = [r for r in rows if r["status"] in visible and (
+            r["status"] not in UNIT_SCOPED_STATUSES or principal.unit_codes.intersection(values[r["id"]]["units"]))]
     items = [
         ResourceSummary(
             id=r["id"], name=r["name"], vendor=r["vendor_name"], kind=r["kind"], status=r["status"],
@@ -189,19 +163,67 @@ async def search_resources(query: SearchQuery, principal: Principal) -> SearchPa
         )
         for r in rows
     ]
-    return SearchPage(items=items, total=total, limit=query.limit, offset=query.offset, facets=facets)
+    return SearchPage(items=items, total=total, limit=query.limit, offset=query.offset,
+                      facets=_facets_out(counts, query) if query.facets else {})
 
 
-def _facets_out(rows: list[dict], query: SearchQuery) -> dict[str, list[FacetValue]]:
-    counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
-    for r in rows:
-        if r["facet"] in counts and r["value"] is not None:
-            counts[r["facet"]][str(r["value"])] = int(r["n"])
-    for name, selected in _selection_of(query.filters).items():
-        for value in selected:  # a selected value is listed even when nothing has it
-            counts[name].setdefault(value, 0)
+def _count_facets(snapshot: facets.Snapshot, base, selected: dict[str, int]) -> dict[str, dict[str, int]]:
+    """Every facet's value counts, each over the query without the facet's own filter."""
+    bases: dict[str | None, int] = {}
+    counts: dict[str, dict[str, int]] = {}
+    for name, filter_name in FACET_FILTER.items():
+        omit = filter_name if filter_name in selected or filter_name == "status" else None
+        if omit not in bases:
+            bases[omit] = base(omit)
+        bits = bases[omit]
+        if name == "band":
+            counts[name] = {band: (bits & snapshot.union(("level", lv) for lv in levels)).bit_count()
+                            for band, levels in BANDS.items()}
+        else:
+            code = facets.FACET_CODES[name]
+            counts[name] = {value: (bits & snapshot.bitmap((code, value))).bit_count()
+                            for value in snapshot.values(code)}
+    return counts
+
+
+async def _by_date(ids: list[int], order: str, limit: int, offset: int) -> list[int]:
+    if not ids:
+        return []
+    rows = await execute(f"SELECT r.id FROM resource r WHERE r.id IN (SELECT value FROM json_each({{}}))"
+                         f" ORDER BY {order} LIMIT {{}} OFFSET {{}}", json.dumps(ids), limit, offset) \
+        if is_sqlite(current_engine()) else \
+        await execute(f"SELECT r.id FROM resource r WHERE r.id = ANY({{}}::int[]) ORDER BY {order}"
+                      " LIMIT {} OFFSET {}", ids, limit, offset)
+    return [r["id"] for r in rows]
+
+
+async def _rows(ids: list[int]) -> list[dict[str, Any]]:
+    if not ids:
+        return []
+    rows = await execute(
+        "SELECT r.id, r.name, r.kind, r.status, r.in_base_package, r.restrictions, r.url, r.is_demo, r.version,"
+        f" v.name AS vendor_name FROM resource r LEFT JOIN vendor v ON v.id = r.vendor"
+        f" WHERE r.id IN ({', '.join('{}' for _ in ids)})", *ids)
+    by_id = {r["id"]: r for r in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def _selection_of(filters: ResourceFilters) -> dict[str, list[str]]:
+    return {
+        "level": filters.levels, "band": filters.bands, "subject": filters.subjects,
+        "kindergarten_area": filters.kindergarten_areas, "kind": filters.kinds, "platform": filters.platforms,
+        "login": filters.logins, "language": filters.languages, "status": filters.statuses, "unit": filters.units,
+        "in_base_package": [] if filters.in_base_package is None else [str(filters.in_base_package).lower()],
+    }
+
+
+def _facets_out(counts: dict[str, dict[str, int]], query: SearchQuery) -> dict[str, list[FacetValue]]:
     out = {}
-    for name, values in counts.items():
+    selection = _selection_of(query.filters)
+    for name in FACET_FILTER:
+        values = {v: n for v, n in counts.get(name, {}).items() if n}
+        for value in selection[name]:  # a selected value is listed even when nothing has it
+            values.setdefault(value, 0)
         if name in NATURAL_ORDER:
             order = {v: i for i, v in enumerate(NATURAL_ORDER[name])}
             ordered = sorted(values.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))

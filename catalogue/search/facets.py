@@ -1,0 +1,206 @@
+"""Facet bitmaps: for every facet value (level 5, subject MAT, status published, …) the set of
+resources that have it, as a Python int used as a bitset (bit i = resource id i).
+
+Filters, visibility, totals and facet counts then cost a few AND and popcount operations on
+bitsets of N bits, whatever the number of matches, where counting facet rows in SQL cost time in
+proportion to the matches (60–110 ms for one request over 10,000 resources, measured).
+
+The bitmaps are a per-process cache of database state, never state of their own: each search
+reads ``search_state.generation`` in its transaction and, when it moved, applies the resources
+named in ``search_change`` since the cached generation (or rebuilds, after a reindex or when too
+far behind). Every worker so answers from what is committed, like a query would."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from catalogue import domain
+from catalogue.db import current_engine
+from catalogue.search.analysis import name_key as make_name_key
+from catalogue.search.sql import execute
+
+Key = tuple[str, str]  # (facet, value): ("level", "5"), ("kind", "practice_tool"), ("base", "true")
+MAX_INCREMENTAL = 2000  # more changed resources than this: rebuild instead
+
+
+def bits_of(ids: Iterable[int]) -> int:
+    """The bitset of ``ids``."""
+    ids = list(ids)
+    if not ids:
+        return 0
+    buffer = bytearray(max(ids) // 8 + 1)
+    for i in ids:
+        buffer[i >> 3] |= 1 << (i & 7)
+    return int.from_bytes(buffer, "little")
+
+
+def ids_of(bits: int) -> list[int]:
+    """The ids in a bitset, ascending."""
+    out = []
+    data = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
+    for index, byte in enumerate(data):
+        if byte:
+            base = index << 3
+            out.extend(base + b for b in range(8) if byte >> b & 1)
+    return out
+
+
+@dataclass
+class Snapshot:
+    generation: int
+    keys_of: dict[int, tuple[Key, ...]] = field(default_factory=dict)
+    name_keys: dict[int, str] = field(default_factory=dict)
+    bitmaps: dict[Key, int] = field(default_factory=dict)
+    _order: list[int] | None = None
+    _rank: dict[int, int] | None = None
+
+    def bitmap(self, key: Key) -> int:
+        return self.bitmaps.get(key, 0)
+
+    def union(self, keys: Iterable[Key]) -> int:
+        bits = 0
+        for key in keys:
+            bits |= self.bitmaps.get(key, 0)
+        return bits
+
+    def values(self, facet: str) -> list[str]:
+        return [value for f, value in self.bitmaps if f == facet]
+
+    def order(self) -> list[int]:
+        """Every resource in name order (Norwegian, then id)."""
+        if self._order is None:
+            self._order = sorted(self.name_keys, key=lambda i: (self.name_keys[i], i))
+        return self._order
+
+    def rank(self) -> dict[int, int]:
+        """Position of each resource in name order."""
+        if self._rank is None:
+            self._rank = {resource_id: position for position, resource_id in enumerate(self.order())}
+        return self._rank
+
+    def first_by_name(self, bits: int, count: int, descending: bool = False) -> list[int]:
+        """The first ``count`` resources of ``bits`` in name order: walks the order, testing bits in
+        a byte string (testing a bit of a large int directly costs its whole length)."""
+        data = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
+        size = len(data) * 8
+        out: list[int] = []
+        for i in reversed(self.order()) if descending else self.order():
+            if i < size and data[i >> 3] >> (i & 7) & 1:
+                out.append(i)
+                if len(out) == count:
+                    break
+        return out
+
+    def apply(self, rows: dict[int, tuple[tuple[Key, ...], str]], removed: Iterable[int]) -> None:
+        """Replace what is known of some resources (``rows``: id → (keys, name key)) and forget
+        ``removed``."""
+        for resource_id in [*rows, *removed]:
+            old = self.keys_of.pop(resource_id, ())
+            self.name_keys.pop(resource_id, None)
+            mask = ~(1 << resource_id)
+            for key in old:
+                self.bitmaps[key] &= mask
+        for resource_id, (keys, name_key) in rows.items():
+            self.keys_of[resource_id] = keys
+            self.name_keys[resource_id] = name_key
+            bit = 1 << resource_id
+            for key in keys:
+                self.bitmaps[key] = self.bitmaps.get(key, 0) | bit
+        self._order = self._rank = None
+
+
+async def _load(ids: list[int] | None) -> dict[int, tuple[tuple[Key, ...], str]]:
+    """Facet keys and name sort key of the resources ``ids`` (all when None)."""
+    where, args = ("", []) if ids is None else (f" WHERE r.id IN ({', '.join('{}' for _ in ids)})", ids)
+    rows = await execute("SELECT r.id, r.kind, r.status, r.in_base_package, r.name, s.name_key FROM resource r"
+                         f" LEFT JOIN resource_search s ON s.resource = r.id{where}", *args)
+    facet_where = "" if ids is None else f" WHERE resource IN ({', '.join('{}' for _ in ids)})"
+    facet_rows = await execute(f"SELECT resource, facet, value FROM resource_facet{facet_where}", *args)
+    keys: dict[int, list[Key]] = {}
+    shared: dict[Key, Key] = {}  # one tuple per facet value, however many resources have it
+    for r in facet_rows:
+        key = (r["facet"], r["value"])
+        keys.setdefault(r["resource"], []).append(shared.setdefault(key, key))
+    out = {}
+    for r in rows:
+        own = keys.get(r["id"], [])
+        for key in (("kind", r["kind"]), ("status", r["status"]), ("base", "true" if r["in_base_package"] else "false")):
+            own.append(shared.setdefault(key, key))
+        out[r["id"]] = (tuple(own), r["name_key"] if r["name_key"] is not None else make_name_key(r["name"]))
+    return out
+
+
+def _build(generation: int, rows: dict[int, tuple[tuple[Key, ...], str]]) -> Snapshot:
+    snapshot = Snapshot(generation=generation)
+    members: dict[Key, list[int]] = {}
+    for resource_id, (keys, name_key) in rows.items():
+        snapshot.keys_of[resource_id] = keys
+        snapshot.name_keys[resource_id] = name_key
+        for key in keys:
+            members.setdefault(key, []).append(resource_id)
+    snapshot.bitmaps = {key: bits_of(ids) for key, ids in members.items()}
+    return snapshot
+
+
+# engine id → (engine, its latest snapshot); engines cannot be weakly referenced, so the few most
+# recently used are kept (a process normally has one)
+_snapshots: dict[int, tuple[Any, Snapshot]] = {}
+_locks: dict[tuple[int, int], asyncio.Lock] = {}
+
+
+def _cached(engine: Any) -> Snapshot | None:
+    entry = _snapshots.get(id(engine))
+    return entry[1] if entry is not None and entry[0] is engine else None
+
+
+def _keep(engine: Any, snapshot: Snapshot) -> None:
+    _snapshots.pop(id(engine), None)
+    _snapshots[id(engine)] = (engine, snapshot)
+    while len(_snapshots) > 4:
+        _snapshots.pop(next(iter(_snapshots)))
+    while len(_locks) > 16:
+        _locks.pop(next(iter(_locks)))
+
+
+async def current() -> Snapshot:
+    """The bitmaps as of the caller's transaction (call it inside the search's read transaction)."""
+    engine = current_engine()
+    rows = await execute("SELECT generation FROM search_state WHERE id = 1")
+    generation = int(rows[0]["generation"])
+    snapshot = _cached(engine)
+    if snapshot is not None and snapshot.generation == generation:
+        return snapshot
+    # one refresh at a time per engine and event loop; the others wait and reuse it
+    lock = _locks.setdefault((id(engine), id(asyncio.get_running_loop())), asyncio.Lock())
+    async with lock:
+        snapshot = _cached(engine)
+        if snapshot is not None and snapshot.generation == generation:
+            return snapshot
+        changes = [] if snapshot is None else await execute(
+            "SELECT generation, resource FROM search_change WHERE generation > {} AND generation <= {}"
+            " ORDER BY generation", snapshot.generation, generation)
+        changed = list(dict.fromkeys(int(c["resource"]) for c in changes))
+        contiguous = bool(changes) and int(changes[0]["generation"]) == snapshot.generation + 1
+        if snapshot is None or not contiguous or 0 in changed or len(changed) > MAX_INCREMENTAL:
+            snapshot = _build(generation, await _load(None))
+        elif snapshot.generation < generation:
+            rows = await _load(changed)
+            # a copy, so requests still reading the older snapshot are not disturbed
+            snapshot = Snapshot(generation, dict(snapshot.keys_of), dict(snapshot.name_keys), dict(snapshot.bitmaps))
+            snapshot.apply(rows, [i for i in changed if i not in rows])
+            snapshot.generation = generation
+        else:
+            # This transaction began before a change another request has already applied: the
+            # newer bitmaps differ from its view only in resources changed since, and rebuilding
+            # an older state would cost far more than that difference is worth.
+            return snapshot
+        _keep(engine, snapshot)
+        return snapshot
+
+
+FACET_CODES = {"level": "level", "subject": "subject", "kindergarten_area": "area", "platform": "platform",
+               "login": "login", "language": "language", "unit": "unit", "kind": "kind", "status": "status",
+               "in_base_package": "base"}
+ALL_STATUSES = tuple(domain.RESOURCE_STATUSES)

@@ -1,0 +1,100 @@
+"""Load generators: wrk when it is installed (apt-get install wrk), else an httpx client.
+
+Both run a closed loop of ``concurrency`` connections for ``duration`` seconds against one URL on
+loopback, pinned to one CPU, and report latency percentiles (ms), requests per second and errors."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+
+WRK_SCRIPT = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %d %d %d %d %d %d\\n", latency:percentile(50), latency:percentile(95),
+    latency:percentile(99), summary.requests, summary.duration, e.connect + e.read + e.write + e.status + e.timeout))
+end
+"""
+
+
+@dataclass
+class Result:
+    p50: float
+    p95: float
+    p99: float
+    rps: float
+    requests: int
+    errors: int
+
+
+def _loopback(url: str) -> None:
+    host = url.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)[0]
+    if host not in {"127.0.0.1", "localhost", "[::1]"}:
+        raise ValueError(f"load is only ever sent to loopback, not {host}")
+
+
+def run(url: str, headers: dict[str, str], concurrency: int, duration: float, cpu: int | None) -> Result:
+    """One measurement: ``concurrency`` connections for ``duration`` seconds."""
+    _loopback(url)
+    if shutil.which("wrk"):
+        return _wrk(url, headers, concurrency, duration, cpu)
+    return _httpx(url, headers, concurrency, duration, cpu)
+
+
+def _wrk(url: str, headers: dict[str, str], concurrency: int, duration: float, cpu: int | None) -> Result:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT)
+    try:
+        command = ["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(duration))}s", "--timeout", "10s",
+                   "-s", script.name]
+        for name, value in headers.items():
+            command += ["-H", f"{name}: {value}"]
+        command.append(url)
+        if cpu is not None and shutil.which("taskset"):
+            command = ["taskset", "-c", str(cpu), *command]
+        output = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60, check=True).stdout
+    finally:
+        os.unlink(script.name)
+    line = next(x for x in output.splitlines() if x.startswith("RESULT "))
+    p50, p95, p99, requests, micros, errors = (int(v) for v in line.split()[1:])
+    return Result(p50 / 1000, p95 / 1000, p99 / 1000, requests / (micros / 1e6), requests, errors)
+
+
+def _httpx(url: str, headers: dict[str, str], concurrency: int, duration: float, cpu: int | None) -> Result:
+    import httpx
+
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
+
+    async def main() -> tuple[list[float], int, float]:
+        latencies: list[float] = []
+        errors = 0
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        async with httpx.AsyncClient(headers=headers, limits=limits, timeout=10) as client:
+            started = time.perf_counter()
+            deadline = started + duration
+
+            async def worker() -> None:
+                nonlocal errors
+                while time.perf_counter() < deadline:
+                    t = time.perf_counter()
+                    try:
+                        response = await client.get(url)
+                        ok = response.status_code < 400
+                    except httpx.HTTPError:
+                        ok = False
+                    latencies.append((time.perf_counter() - t) * 1000)
+                    errors += not ok
+
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+            return latencies, errors, time.perf_counter() - started
+
+    latencies, errors, elapsed = asyncio.run(main())
+    cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
+    return Result(cuts[49], cuts[94], cuts[98], len(latencies) / elapsed, len(latencies), errors)

@@ -1,0 +1,213 @@
+"""Search benchmark: load N synthetic resources through the import path (timed), start the service
+as in production (one worker, pinned to CPU 0), drive it from CPU 1, and print p50/p95/p99 and
+requests per second at concurrency 1, 8 and 32 for a baseline endpoint of the same app (/health)
+and three catalogue requests, each also as a ratio against the baseline measured in the same run.
+
+    .venv/bin/python -m bench.run --engine sqlite --n 10000
+    .venv/bin/python -m bench.run --engine postgresql --n 10000 --database-url postgresql://postgres@127.0.0.1:5432/postgres
+
+Bounded in time: about (2 + 3 × duration) seconds per request kind, plus the load. Only loopback
+traffic. Not part of the test suite."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+from bench import generate, loadgen
+
+ROOT = Path(__file__).resolve().parents[1]
+CATALOGUE = ROOT / ".venv" / "bin" / "catalogue"
+REQUESTS = {
+    "baseline": "/health",
+    "search": f"/api/v1/resources?q={generate.COMMON_WORD}&band=5-7&platform=ipad",
+    "facets": "/api/v1/resources?subject=NOR&band=1-4",
+    "rare": f"/api/v1/resources?q={generate.RARE_TAG}",
+}
+CONCURRENCY = (1, 8, 32)
+TARGETS = {10_000: {"p95_ms": 25.0, "rps_ratio": 0.40}, 100_000: {"p95_ms": 100.0}}
+RSS_TARGET_MB = 250
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _pg_admin(admin_url: str, sql: str) -> None:
+    import asyncpg
+
+    async def run() -> None:
+        connection = await asyncpg.connect(admin_url)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(run())
+
+
+def _environment(database_url: str, var_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"SIGNING_KEY", "SIGNING_KEY_FILE"}}
+    env.update(DATABASE_URL=database_url, VAR_DIR=str(var_dir), DEMO_MODE="false")
+    return env
+
+
+def prepare(engine: str, n: int, admin_url: str, var_dir: Path, reuse: bool) -> tuple[str, float | None]:
+    """A database holding n bench resources; returns its URL and the load time (None if reused)."""
+    var_dir.mkdir(parents=True, exist_ok=True)
+    marker = var_dir / f"loaded-{engine}-{n}"
+    if engine == "sqlite":
+        path = var_dir / f"bench-{n}.sqlite3"
+        url = f"sqlite:///{path}"
+        if not (reuse and marker.exists()):
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+    else:
+        name = f"lk_bench_{n}"
+        parsed = urlparse(admin_url)
+        url = urlunparse(parsed._replace(path="/" + name))
+        if not (reuse and marker.exists()):
+            _pg_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            _pg_admin(admin_url, f'CREATE DATABASE "{name}"')
+    if reuse and marker.exists():
+        return url, None
+    marker.unlink(missing_ok=True)
+    os.environ.update(_environment(url, var_dir))
+    from bench.load import load
+
+    seconds = asyncio.run(load(n, progress=True))
+    marker.write_text(str(seconds))
+    return url, seconds
+
+
+def _token(env: dict[str, str]) -> str:
+    done = subprocess.run([str(CATALOGUE), "token", "--user", "bench", "--role", "staff", "--ttl", "86400"],
+                          env=env, capture_output=True, text=True, timeout=120, check=True)
+    return done.stdout.strip()
+
+
+def _rss_mb(pid: int) -> tuple[float, float]:
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(("VmRSS:", "VmHWM:")):
+            key, amount = line.split(":")
+            values[key] = int(amount.split()[0]) / 1024
+    return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
+
+
+def serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+    command = [str(CATALOGUE), "serve", "--no-migrate", "--port", str(port), "--workers", "1"]
+    if shutil.which("taskset"):
+        command = ["taskset", "-c", "0", *command]
+    server = subprocess.Popen(command, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+                              start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=2) as response:
+                if response.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.3)
+    server.kill()
+    raise RuntimeError(f"the service did not become ready; see {log}")
+
+
+def measure(port: int, token: str, duration: float) -> dict[str, dict[int, loadgen.Result]]:
+    headers = {"Authorization": f"Bearer {token}"}
+    results: dict[str, dict[int, loadgen.Result]] = {}
+    for name, path in REQUESTS.items():
+        url = f"http://127.0.0.1:{port}{path}"
+        check = urllib.request.Request(url, headers=headers)
+        with urllib.request.urlopen(check, timeout=30) as response:
+            body = json.loads(response.read())
+        if name != "baseline":
+            print(f"  {name:8} {path}  → total {body['total']}", flush=True)
+        loadgen.run(url, headers, 8, 2, cpu=1)  # warm-up, not counted
+        results[name] = {c: loadgen.run(url, headers, c, duration, cpu=1) for c in CONCURRENCY}
+    return results
+
+
+def report(engine: str, n: int, load_seconds: float | None, results: dict[str, dict[int, loadgen.Result]],
+           rss: tuple[float, float]) -> dict:
+    base = results["baseline"]
+    print(f"\n{engine}, {n} resources"
+          + (f", loaded in {load_seconds:.1f} s ({n / load_seconds:.0f}/s)" if load_seconds else " (reused)"))
+    print(f"{'request':9} {'c':>3} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>6}"
+          f" {'p95/base':>9} {'rps/base':>9}")
+    for name, by_c in results.items():
+        for c, r in by_c.items():
+            print(f"{name:9} {c:>3} {r.p50:8.2f} {r.p95:8.2f} {r.p99:8.2f} {r.rps:8.0f} {r.errors:>6}"
+                  f" {r.p95 / base[c].p95:9.1f} {r.rps / base[c].rps:9.2f}")
+    print(f"server memory: RSS {rss[0]:.0f} MB now, {rss[1]:.0f} MB at its peak")
+    verdicts = []
+    target = TARGETS.get(n)
+    if target:
+        for name in ("search", "facets", "rare"):
+            r = results[name][8]
+            line = f"{name} at c=8: p95 {r.p95:.1f} ms (target ≤ {target['p95_ms']:.0f})"
+            ok = r.p95 <= target["p95_ms"]
+            if "rps_ratio" in target:
+                ratio = r.rps / base[8].rps
+                line += f", {ratio:.0%} of the baseline's requests/s (target ≥ {target['rps_ratio']:.0%})"
+                ok = ok and ratio >= target["rps_ratio"]
+            verdicts.append(("met" if ok else "MISSED") + ": " + line)
+    if n >= 100_000:
+        verdicts.append(("met" if rss[1] <= RSS_TARGET_MB else "MISSED")
+                        + f": server peak RSS {rss[1]:.0f} MB (target ≤ {RSS_TARGET_MB})")
+    if load_seconds and n == 10_000:
+        verdicts.append(("met" if load_seconds <= 20 else "MISSED") + f": load {load_seconds:.1f} s (target ≤ 20)")
+    for verdict in verdicts:
+        print("  " + verdict)
+    return {"engine": engine, "n": n, "load_seconds": load_seconds, "rss_mb": rss,
+            "results": {k: {c: vars(r) for c, r in v.items()} for k, v in results.items()}, "verdicts": verdicts}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--n", type=int, default=10_000)
+    parser.add_argument("--duration", type=float, default=8, help="seconds per measurement")
+    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres",
+                        help="PostgreSQL maintenance database (bench databases are made beside it)")
+    parser.add_argument("--var-dir", type=Path, default=ROOT / "var" / "bench")
+    parser.add_argument("--reuse", action="store_true", help="reuse a database loaded by an earlier run")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+
+    print(f"{args.engine}: preparing {args.n} resources", flush=True)
+    url, load_seconds = prepare(args.engine, args.n, args.database_url, args.var_dir, args.reuse)
+    env = _environment(url, args.var_dir)
+    token = _token(env)
+    port = _free_port()
+    server = serve(env, port, args.var_dir / f"server-{args.engine}-{args.n}.log")
+    try:
+        results = measure(port, token, args.duration)
+        rss = _rss_mb(server.pid)
+    finally:
+        os.killpg(server.pid, signal.SIGINT)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+    figures = report(args.engine, args.n, load_seconds, results, rss)
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -31,6 +31,7 @@ class Result:
     rps: float
     requests: int
     errors: int
+    cpu_ms: float = 0.0  # server CPU time per request, filled in by bench.run
 
 
 def _loopback(url: str) -> None:

@@ -126,7 +126,14 @@ def serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
     raise RuntimeError(f"the service did not become ready; see {log}")
 
 
-def measure(port: int, token: str, duration: float) -> dict[str, dict[int, loadgen.Result]]:
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time the server has used (contention from other processes does not
+    inflate it, unlike latency)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(port: int, token: str, duration: float, pid: int) -> dict[str, dict[int, loadgen.Result]]:
     headers = {"Authorization": f"Bearer {token}"}
     results: dict[str, dict[int, loadgen.Result]] = {}
     for name, path in REQUESTS.items():
@@ -137,7 +144,12 @@ def measure(port: int, token: str, duration: float) -> dict[str, dict[int, loadg
         if name != "baseline":
             print(f"  {name:8} {path}  → total {body['total']}", flush=True)
         loadgen.run(url, headers, 8, 2, cpu=1)  # warm-up, not counted
-        results[name] = {c: loadgen.run(url, headers, c, duration, cpu=1) for c in CONCURRENCY}
+        results[name] = {}
+        for c in CONCURRENCY:
+            before = _cpu_seconds(pid)
+            result = loadgen.run(url, headers, c, duration, cpu=1)
+            result.cpu_ms = (_cpu_seconds(pid) - before) * 1000 / max(result.requests, 1)
+            results[name][c] = result
     return results
 
 
@@ -147,12 +159,15 @@ def report(engine: str, n: int, load_seconds: float | None, results: dict[str, d
     print(f"\n{engine}, {n} resources"
           + (f", loaded in {load_seconds:.1f} s ({n / load_seconds:.0f}/s)" if load_seconds else " (reused)"))
     print(f"{'request':9} {'c':>3} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>6}"
-          f" {'p95/base':>9} {'rps/base':>9}")
+          f" {'p95/base':>9} {'rps/base':>9} {'cpu ms/req':>10}")
     for name, by_c in results.items():
         for c, r in by_c.items():
             print(f"{name:9} {c:>3} {r.p50:8.2f} {r.p95:8.2f} {r.p99:8.2f} {r.rps:8.0f} {r.errors:>6}"
-                  f" {r.p95 / base[c].p95:9.1f} {r.rps / base[c].rps:9.2f}")
+                  f" {r.p95 / base[c].p95:9.1f} {r.rps / base[c].rps:9.2f} {r.cpu_ms:10.2f}")
     print(f"server memory: RSS {rss[0]:.0f} MB now, {rss[1]:.0f} MB at its peak")
+    load_average = Path("/proc/loadavg").read_text().split()[:3]
+    print(f"machine load average (1, 5, 15 min) at the end: {' '.join(load_average)} on {os.cpu_count()} CPUs"
+          " (other work on the machine inflates latency; cpu ms/req is the server's own CPU time)")
     verdicts = []
     target = TARGETS.get(n)
     if target:
@@ -195,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     port = _free_port()
     server = serve(env, port, args.var_dir / f"server-{args.engine}-{args.n}.log")
     try:
-        results = measure(port, token, args.duration)
+        results = measure(port, token, args.duration, server.pid)
         rss = _rss_mb(server.pid)
     finally:
         os.killpg(server.pid, signal.SIGINT)

@@ -36,14 +36,17 @@ def bits_of(ids: Iterable[int]) -> int:
     return int.from_bytes(buffer, "little")
 
 
+_BITS_OF_BYTE = [tuple(b for b in range(8) if value >> b & 1) for value in range(256)]
+
+
 def ids_of(bits: int) -> list[int]:
     """The ids in a bitset, ascending."""
-    out = []
+    out: list[int] = []
     data = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
     for index, byte in enumerate(data):
         if byte:
             base = index << 3
-            out.extend(base + b for b in range(8) if byte >> b & 1)
+            out.extend([base + b for b in _BITS_OF_BYTE[byte]])
     return out
 
 
@@ -170,13 +173,16 @@ async def current() -> Snapshot:
     rows = await execute("SELECT generation FROM search_state WHERE id = 1")
     generation = int(rows[0]["generation"])
     snapshot = _cached(engine)
-    if snapshot is not None and snapshot.generation == generation:
+    if snapshot is not None and snapshot.generation >= generation:
         return snapshot
     # one refresh at a time per engine and event loop; the others wait and reuse it
     lock = _locks.setdefault((id(engine), id(asyncio.get_running_loop())), asyncio.Lock())
     async with lock:
         snapshot = _cached(engine)
-        if snapshot is not None and snapshot.generation == generation:
+        if snapshot is not None and snapshot.generation >= generation:
+            # (newer: this transaction began before a change another request has applied since;
+            # the bitmaps differ from its view only in those resources, and rebuilding an older
+            # state would cost far more than that difference is worth)
             return snapshot
         changes = [] if snapshot is None else await execute(
             "SELECT generation, resource FROM search_change WHERE generation > {} AND generation <= {}"
@@ -185,17 +191,11 @@ async def current() -> Snapshot:
         contiguous = bool(changes) and int(changes[0]["generation"]) == snapshot.generation + 1
         if snapshot is None or not contiguous or 0 in changed or len(changed) > MAX_INCREMENTAL:
             snapshot = _build(generation, await _load(None))
-        elif snapshot.generation < generation:
+        else:
             rows = await _load(changed)
             # a copy, so requests still reading the older snapshot are not disturbed
             snapshot = Snapshot(generation, dict(snapshot.keys_of), dict(snapshot.name_keys), dict(snapshot.bitmaps))
             snapshot.apply(rows, [i for i in changed if i not in rows])
-            snapshot.generation = generation
-        else:
-            # This transaction began before a change another request has already applied: the
-            # newer bitmaps differ from its view only in resources changed since, and rebuilding
-            # an older state would cost far more than that difference is worth.
-            return snapshot
         _keep(engine, snapshot)
         return snapshot
 

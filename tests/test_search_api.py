@@ -241,3 +241,51 @@ def test_reindex_command_rebuilds_the_index(api, settings, monkeypatch, capsys):
         db.bind_tables(app_engine)  # the command bound the tables to an engine of its own
     assert "Indexed 1 resource(s)" in capsys.readouterr().out
     assert names(search(api, staff, q="bølgeskolen")) == ["Bølgeskolen"]
+
+
+def test_each_worker_brings_its_facet_bitmaps_up_to_date_from_the_database(database_url):
+    """Two engines on one database stand for two workers: what one writes, the other's cached
+    bitmaps pick up from the change counter (incrementally), never from its own memory."""
+    import asyncio
+
+    from catalogue import db
+    from catalogue.resources import ResourceFilters
+    from catalogue.search import facets, index_resource
+    from catalogue.search.bulk import import_resources
+    from catalogue.search.listing import SearchQuery, search_resources
+    from catalogue.security.access import Principal
+    from catalogue.tables import Resource
+
+    staff = Principal(user_id=1, name="kari", roles=frozenset({"staff"}))
+    editor = Principal(user_id=None, name="importøren")
+    nothing = ResourceFilters(levels=[], bands=[], subjects=[], kindergarten_areas=[], kinds=[], platforms=[],
+                              logins=[], languages=[], statuses=[], units=[], in_base_package=None)
+
+    async def listed() -> tuple[list[str], dict]:
+        page = await search_resources(SearchQuery(q=None, filters=nothing, limit=10, offset=0), staff)
+        return [i.name for i in page.items], {v.value: v.count for v in page.facets["level"]}
+
+    async def scenario() -> None:
+        first, second = db.engine_from_url(database_url), db.engine_from_url(database_url)
+        await db.start(first, 2)
+        await db.start(second, 2)
+        try:
+            db.bind_tables(first)
+            ids = await import_resources([resource_body(name="Første", levels=["5"])], editor)
+            db.bind_tables(second)
+            assert await listed() == (["Første"], {"5": 1})
+            built = facets._cached(second)
+
+            db.bind_tables(first)
+            await import_resources([resource_body(name="Andre", levels=["6"])], editor)
+            async with db.write_transaction():
+                await Resource.update({Resource.status: "draft"}).where(Resource.id == ids[0])
+                await index_resource(ids[0])
+            db.bind_tables(second)
+            assert await listed() == (["Andre"], {"6": 1})
+            assert facets._cached(second) is not built and facets._cached(second).generation > built.generation
+        finally:
+            await db.stop(first)
+            await db.stop(second)
+
+    asyncio.run(scenario())

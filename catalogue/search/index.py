@@ -5,8 +5,10 @@ catalogue.search.analysis. SQLite keeps them in the FTS5 table ``resource_fts``;
 ``resource_search.document``, a tsvector whose weights A, B, C and D are the fields. ``resource_search`` also holds the Norwegian
 sort key of the name, and ``search_vocab`` the words of names for typo tolerance.
 
-Every resource is indexed, whatever its status: visibility is decided when searching, from the
-resource table itself, so the index can never show a resource to someone who may not see it."""
+Every resource is indexed, whatever its status: visibility is decided when searching (from the
+facet bitmaps, themselves read from the resource table, and checked again on the rows of the
+page). Every index write also bumps the change counter (record_change) that tells each worker's
+bitmaps what to refresh."""
 
 from __future__ import annotations
 

@@ -16,7 +16,8 @@ from catalogue import domain
 HTTP_URL_PATTERN = r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:[/?#][^\s<>\"']*)?$"
 
 HttpUrl = Annotated[str, Meta(max_length=2048, pattern=HTTP_URL_PATTERN, description="An http or https URL")]
-Name = Annotated[str, Meta(min_length=1, max_length=200)]
+# one line of text: no control characters (a name ends up in e-mail headers and page titles)
+Name = Annotated[str, Meta(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
 ShortText = Annotated[str, Meta(max_length=2000)]
 LongText = Annotated[str, Meta(max_length=20000)]
 Code = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]

@@ -89,7 +89,7 @@ SPEC = {
     ("DELETE", "/api/v1/users/{user_id}/units/{code}"): ADMIN,
     ("GET", "/api/v1/users/{user_id}/role-changes"): ADMIN,
     # the approval process: cases answer 404 to those who may not see them (object-level rules)
-    ("POST", "/api/v1/cases/duplicates"): SIGNED_IN,
+    ("POST", "/api/v1/cases/duplicates"): ALL_ROLES - {"staff"},
     ("POST", "/api/v1/cases"): PROPOSERS,
     ("GET", "/api/v1/cases"): SIGNED_IN,
     ("GET", "/api/v1/cases/{case_id}"): SIGNED_IN,

@@ -66,7 +66,7 @@ def _message(settings: Settings, to: str, subject: str, body: str) -> EmailMessa
     message = EmailMessage()
     message["From"] = settings.smtp_from
     message["To"] = to
-    message["Subject"] = subject
+    message["Subject"] = " ".join(subject.split())  # a header is one line, whatever a name contains
     message.set_content(body + "\n\n-- \nLæremiddelkatalogen, " + settings.municipality_name + "\n")
     return message
 

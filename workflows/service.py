@@ -15,7 +15,7 @@ from catalogue.db import write_transaction
 from catalogue.domain import CATALOGUE_INSIDERS, Role
 from catalogue.etags import stale
 from catalogue.problems import FieldErrors, Problem
-from catalogue.resources import create_resource, now
+from catalogue.resources import create_resource, known_codes, now
 from catalogue.security.access import Principal
 from catalogue.settings import Settings
 from catalogue.tables import AppUser, PrivacyRecord, Resource, ResourceFacet, UserRole
@@ -271,6 +271,8 @@ async def apply_action(case_id: int, request: ActionRequest, principal: Principa
         try:
             action, target = engine.resolve(view, principal, request.action)
         except engine.NotAllowed as exc:
+            # a client acting on an old version hears that first: the case moved on under it
+            _check_version(row, expected_version)
             allowed = [a.name for a in engine.available_actions(view, principal)]
             raise Problem(exc.status, str(exc), type_slug="action-not-allowed" if exc.status == 409 else None,
                           allowed_actions=allowed) from None
@@ -293,6 +295,13 @@ async def apply_action(case_id: int, request: ActionRequest, principal: Principa
             form = decode_form(step.form, step_data.get(step.form) or {})
             licence = await Resource.select(Resource.licence_model).where(Resource.id == row["resource"]).first()
             check_for_approval(step.form, form, resource_licence_model=licence["licence_model"])
+            if isinstance(form, ProcurementReview) and form.target == "units":
+                known = (await known_codes())["unit"]
+                unknown = FieldErrors()
+                for index, code in enumerate(form.units):
+                    if code not in known:
+                        unknown.add(f"form.units[{index}]", f"unknown unit {code!r}")
+                unknown.raise_if_any()
 
         restrictions = list(row["restrictions"])
         if action.needs_restrictions:
@@ -311,6 +320,9 @@ async def apply_action(case_id: int, request: ActionRequest, principal: Principa
             changes[Case.closed_at] = now()
             changes[Case.outcome] = target_state.outcome
         await _bump(row, changes)
+        if form is not None and step.form == "privacy":
+            # the reviewed record is the resource's record from now on, whatever happens later
+            await _write_privacy_record(row["resource"], step_data)
         await _event(case_id, principal, request.action, from_state=row["state"], to_state=target,
                      reason=request.reason.strip() or None,
                      data={"decision": action.decision, "restrictions": request.restrictions.strip() or None,
@@ -320,6 +332,10 @@ async def apply_action(case_id: int, request: ActionRequest, principal: Principa
             await EFFECTS[action.effect]({**row, "step_data": step_data, "restrictions": restrictions},
                                          principal, settings, form)
         await _notify_decision(row, request, action, target)
+        if request.action == "withdraw" and step.actor not in (None, PROPOSER):
+            await notify.enqueue(await notify.users_with_role(step.actor), "withdrawn",
+                                 f"Trukket: {row['title']}",
+                                 f"Forslagsstilleren har trukket saken «{row['title']}» ({step.label_nb}).", case_id)
         await _notify_step(case_id, row["kind"], target, row["title"])
         await audit.append(f"case.{request.action}", "case", case_id,
                            {"from": row["state"], "to": target, "decision": action.decision,
@@ -440,8 +456,10 @@ async def edit_proposal_resource(case_id: int, patch, principal: Principal, expe
         if getattr(patch, "name") is not msgspec.UNSET:
             changes[Case.title] = patch.name
         await _bump(row, changes)
-        await _event(case_id, principal, "edit", data={"fields": sorted(
-            f for f in patch.__struct_fields__ if getattr(patch, f) is not msgspec.UNSET)})
+        fields = sorted(f for f in patch.__struct_fields__ if getattr(patch, f) is not msgspec.UNSET)
+        await _event(case_id, principal, "edit", data={"fields": fields})
+        await audit.append("case.edit", "case", case_id, {"fields": fields, "resource_id": row["resource"]},
+                           actor=principal.label, actor_user_id=principal.user_id)
 
 
 # --- effects on the resource --------------------------------------------------------------
@@ -495,6 +513,13 @@ async def _set_units(resource_id: int, units: list[str]) -> None:
         await ResourceFacet.insert(*rows)
 
 
+async def _combined_restrictions(resource_id: int, decided: list[str]) -> str | None:
+    """The restrictions the resource had, followed by those decided in review, each once."""
+    current = await Resource.select(Resource.restrictions).where(Resource.id == resource_id).first()
+    lines = [line for line in ((current or {}).get("restrictions") or "").split("\n") if line.strip()]
+    return "\n".join(dict.fromkeys([*lines, *decided])) or None
+
+
 async def _effect_publish(row, principal, settings, form) -> None:
     """Final approval: the resource enters the base package (or named units) with its privacy
     record, licence facts, restrictions and next revision date."""
@@ -511,7 +536,7 @@ async def _effect_publish(row, principal, settings, form) -> None:
         Resource.status: "published",
         Resource.in_base_package: procurement.target == "base_package",
         Resource.next_revision_date: due,
-        Resource.restrictions: "\n".join(row["restrictions"]) or None,
+        Resource.restrictions: await _combined_restrictions(row["resource"], row["restrictions"]),
         Resource.annual_cost_nok: procurement.annual_cost_nok,
         Resource.licence_count: procurement.licence_count,
         Resource.licence_expires: procurement.licence_to,

@@ -1,0 +1,170 @@
+"""Every page every role can open, checked with axe-core (WCAG 2.1 A and AA), for language, the skip
+link as the first stop, labels on every field, and no sideways scrolling at 320 px and at 640 px
+(which is what a 1280 px window shows at 200 % zoom). Also the error pages a role meets: 401/403
+for a page it may not open, and 404."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.conftest import axe_violations, login
+from tests.browser.flow import (
+    first_tab_stop,
+    propose,
+    save_draft,
+    sideways_overflow,
+    unique,
+    unlabelled_fields,
+    widest_elements,
+)
+
+ROLES = [
+    ("anonym", None),
+    ("Kari (ansatt)", "Kari"),
+    ("Ola (IKT-veileder)", "Ola"),
+    ("Siri (sektorkontor)", "Siri"),
+    ("Per (personvernrådgiver)", "Per"),
+    ("Pia (personvernombud)", "Pia"),
+    ("Tor (teknologi)", "Tor"),
+    ("Anne (systemeier)", "Anne"),
+]
+# What the main menu offers each role (besides «Finn læremidler» and «Personvern i skolen»).
+NAV = {
+    None: [],
+    "Kari": ["/onsker", "/varsler"],
+    "Ola": ["/forslag/ny", "/forslag", "/onsker", "/oppgaver", "/varsler"],
+    "Siri": ["/onsker", "/oppgaver", "/varsler"],
+    "Per": ["/onsker", "/oppgaver", "/varsler"],
+    "Pia": ["/onsker", "/oppgaver", "/varsler"],
+    "Tor": ["/onsker", "/oppgaver", "/varsler"],
+    "Anne": ["/forslag/ny", "/forslag", "/onsker", "/oppgaver", "/varsler", "/admin"],
+}
+NARROW_WIDTHS = (320, 640)  # 640 CSS px: a 1280 px wide window at 200 % zoom
+
+
+@pytest.fixture(scope="module")
+def sample(browser, server):
+    """Addresses to visit that need data: a proposal waiting for the sector office (made by Ola in
+    the browser), a published resource, a user's admin page and a unit's edit page."""
+    context = browser.new_context(base_url=server, locale="nb-NO")
+    page = context.new_page()
+    login(page, "Anne")
+    page.goto("/ressurser")
+    resource = page.locator(".result-title a").first.get_attribute("href")
+    page.goto("/admin/brukere")
+    user = page.get_by_role("link", name="Kari Lærer (demo)").get_attribute("href")
+    page.goto("/admin/enheter")
+    unit = page.get_by_role("link", name="Nordre skole").get_attribute("href")
+    context.close()
+    context = browser.new_context(base_url=server, locale="nb-NO")
+    page = context.new_page()
+    login(page, "Ola")
+    case_id = propose(page, unique("Tilgjengelighet Test"))
+    draft_id = save_draft(page, unique("Tilgjengelighet Utkast"))
+    context.close()
+    return {"resource": resource, "user": user, "unit": unit, "case": f"/saker/{case_id}",
+            "draft": f"/saker/{draft_id}"}
+
+
+def pages_for(who: str | None, sample: dict) -> list[tuple[str, int]]:
+    """(path, expected status) for everything the role may open, and the error pages it meets."""
+    public = [("/", 200), ("/ressurser", 200), ("/ressurser?q=matematikk&level=5", 200), (sample["resource"], 200),
+              ("/personvern", 200), ("/auth/demo", 200), ("/finnes-ikke", 404), ("/ressurser/999999", 404)]
+    if who is None:
+        return public + [("/varsler", 401), ("/admin", 401), (sample["case"], 401)]
+    signed_in = public + [("/onsker", 200), ("/onsker/ny", 200), ("/varsler", 200)]
+    if who == "Kari":
+        return signed_in + [("/oppgaver", 403), ("/forslag/ny", 403), ("/admin", 403),
+                            (sample["case"], 404)]  # a case that is not hers does not exist for her
+    if who == "Ola":
+        return signed_in + [("/forslag/ny", 200), ("/forslag", 200), ("/oppgaver", 200), (sample["case"], 200),
+                            (sample["draft"], 200), (sample["draft"] + "/endre", 200), ("/admin", 403)]
+    if who == "Anne":
+        return signed_in + [("/oppgaver", 200), (sample["case"], 200), ("/forslag/ny", 200), ("/forslag", 200),
+                            ("/admin", 200), ("/admin/brukere", 200), (sample["user"], 200), ("/admin/enheter", 200),
+                            (sample["unit"], 200), ("/admin/fag", 200),
+                            (sample["case"] + "/endre", 403)]  # only the proposer edits a proposal
+    # the reviewers and the DPO
+    return signed_in + [("/oppgaver", 200), (sample["case"], 200), ("/forslag/ny", 403), ("/admin", 403)]
+
+
+def check_page(page, path: str, status: int) -> list[str]:
+    """Every check for one page; returns the problems found (empty when all is well)."""
+    problems = []
+    page.set_viewport_size({"width": 1280, "height": 900})
+    response = page.goto(path)
+    if response.status != status:
+        return [f"{path}: status {response.status}, expected {status}"]
+    if page.evaluate("() => document.documentElement.lang") != "nb":
+        problems.append(f"{path}: lang is not nb")
+    if page.locator("h1").count() != 1:
+        problems.append(f"{path}: {page.locator('h1').count()} h1 elements")
+    violations = axe_violations(page)
+    if violations:
+        problems.append(f"{path}: axe {violations}")
+    unlabelled = unlabelled_fields(page)
+    if unlabelled:
+        problems.append(f"{path}: fields without a label {unlabelled}")
+    stop = first_tab_stop(page)
+    if "skip-link" not in stop["cls"] or stop["href"] != "#main" or not stop["visible"] or not stop["target"]:
+        problems.append(f"{path}: the first Tab stop is not a visible skip link to #main: {stop}")
+    for width in NARROW_WIDTHS:
+        page.set_viewport_size({"width": width, "height": 800})
+        overflow = sideways_overflow(page)
+        if overflow > 0:
+            problems.append(f"{path}: scrolls sideways at {width} px by {overflow} px; "
+                            f"sticking out: {widest_elements(page)}")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    return problems
+
+
+@pytest.mark.parametrize("who", [name for _, name in ROLES], ids=[label for label, _ in ROLES])
+def test_every_page_of_the_role_is_accessible(browser, server, sample, who):
+    context = browser.new_context(base_url=server, locale="nb-NO", viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        if who:
+            login(page, who)
+        page.goto("/")
+        nav = page.locator("nav.main-nav a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+        assert nav == ["/ressurser", "/personvern", *NAV[who]], nav
+        visits = pages_for(who, sample)
+        visited = {path for path, _ in visits}
+        assert set(nav) <= visited
+        if who == "Anne":
+            page.goto("/admin")
+            admin_nav = page.locator("nav.admin-nav a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+            assert set(admin_nav) <= visited, admin_nav
+        problems = []
+        for path, status in visits:
+            problems += check_page(page, path, status)
+        assert problems == [], "\n".join(problems)
+        # the error page for a page the role may not open says so in Norwegian
+        forbidden = [path for path, status in visits if status in (401, 403)]
+        page.goto(forbidden[0])
+        assert re.search(r"Du må logge inn|Ingen tilgang", page.locator("h1").inner_text())
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("who", ["Ola", "Anne"])
+def test_pages_stay_accessible_at_narrow_widths(browser, server, sample, who):
+    """axe again at 320 px and 640 px: tables that scroll sideways only do so on narrow screens."""
+    context = browser.new_context(base_url=server, locale="nb-NO", viewport={"width": 320, "height": 800})
+    try:
+        page = context.new_page()
+        login(page, who)
+        problems = []
+        for path, status in pages_for(who, sample):
+            for width in NARROW_WIDTHS:
+                page.set_viewport_size({"width": width, "height": 800})
+                response = page.goto(path)
+                assert response.status == status, (path, response.status)
+                violations = axe_violations(page)
+                if violations:
+                    problems.append(f"{path} at {width} px: axe {violations}")
+        assert problems == [], "\n".join(problems)
+    finally:
+        context.close()

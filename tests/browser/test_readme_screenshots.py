@@ -1,0 +1,48 @@
+"""Screenshots of the main pages for the README (docs/screenshots with UPDATE_SCREENSHOTS=1). Each
+page is also checked with axe before it is photographed."""
+
+from __future__ import annotations
+
+from tests.browser.conftest import assert_accessible, screenshot
+from tests.browser.flow import (  # noqa: F401 - people is a fixture
+    decide,
+    fill_pedagogical,
+    people,
+    propose,
+    unique,
+)
+
+
+def shoot(page, path: str, name: str) -> None:
+    response = page.goto(path)
+    assert response.status == 200, (path, response.status)
+    assert_accessible(page)
+    screenshot(page, name)
+
+
+def test_screenshots_of_the_main_pages(people):
+    visitor = people(None)
+    shoot(visitor, "/", "forside")
+    shoot(visitor, "/ressurser?level=5&subject=MAT", "sok")
+    resource = visitor.locator(".result-title a").first.get_attribute("href")
+    shoot(visitor, resource, "ressurs")
+    shoot(visitor, "/personvern", "personvern")
+    shoot(visitor, "/auth/demo", "demo-innlogging")
+
+    ola = people("Ola")
+    shoot(ola, "/forslag/ny", "forslag-ny")
+    case_id = propose(ola, unique("Brøkbyen"), vendor="Regnefabrikken AS",
+                      purpose="Brøk og desimaltall med spillpreg for mellomtrinnet.")
+
+    siri = people("Siri")
+    shoot(siri, "/oppgaver", "oppgaver")
+    shoot(siri, f"/saker/{case_id}", "sak-pedagogisk")
+    fill_pedagogical(siri)
+    decide(siri, "Godkjenn", "Passer med LK20.")
+    assert "melding=beslutning" in siri.url
+
+    per = people("Per")
+    shoot(per, f"/saker/{case_id}", "sak-personvern")
+
+    anne = people("Anne")
+    shoot(anne, "/admin/brukere", "admin-brukere")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from catalogue import domain
-from catalogue.db import current_engine
+from catalogue.db import current_engine, is_sqlite
 from catalogue.search.analysis import name_key as make_name_key
 from catalogue.search.sql import execute
 
@@ -114,36 +114,63 @@ class Snapshot:
         self._order = self._rank = None
 
 
-async def _load(ids: list[int] | None) -> dict[int, tuple[tuple[Key, ...], str]]:
-    """Facet keys and name sort key of the resources ``ids`` (all when None)."""
-    where, args = ("", []) if ids is None else (f" WHERE r.id IN ({', '.join('{}' for _ in ids)})", ids)
-    rows = await execute("SELECT r.id, r.kind, r.status, r.in_base_package, r.name, s.name_key FROM resource r"
-                         f" LEFT JOIN resource_search s ON s.resource = r.id{where}", *args)
-    facet_where = "" if ids is None else f" WHERE resource IN ({', '.join('{}' for _ in ids)})"
-    facet_rows = await execute(f"SELECT resource, facet, value FROM resource_facet{facet_where}", *args)
-    keys: dict[int, list[Key]] = {}
-    shared: dict[Key, Key] = {}  # one tuple per facet value, however many resources have it
-    for r in facet_rows:
-        key = (r["facet"], r["value"])
-        keys.setdefault(r["resource"], []).append(shared.setdefault(key, key))
+_CHUNK = 10_000  # resources read per statement when building from scratch
+
+
+async def _load(ids: list[int] | None = None, after: int = 0, shared: dict[Key, Key] | None = None,
+                ) -> dict[int, tuple[tuple[Key, ...], str]]:
+    """Facet keys and name sort key of the resources ``ids``, or of the next _CHUNK resources
+    after id ``after``. Facet values come aggregated, one string per resource, which keeps
+    memory small when every resource is read."""
+    shared = {} if shared is None else shared  # one tuple per facet value, however many have it
+    aggregate = "group_concat(facet || ' ' || value, '|')" if is_sqlite(current_engine()) else \
+        "string_agg(facet || ' ' || value, '|')"
+    if ids is not None:
+        marks = ", ".join("{}" for _ in ids)
+        rows = await execute("SELECT r.id, r.kind, r.status, r.in_base_package, r.name, s.name_key FROM resource r"
+                             f" LEFT JOIN resource_search s ON s.resource = r.id WHERE r.id IN ({marks})", *ids)
+        facet_rows = await execute(f"SELECT resource, {aggregate} AS f FROM resource_facet"
+                                   f" WHERE resource IN ({marks}) GROUP BY resource", *ids)
+    else:
+        rows = await execute("SELECT r.id, r.kind, r.status, r.in_base_package, r.name, s.name_key FROM resource r"
+                             " LEFT JOIN resource_search s ON s.resource = r.id WHERE r.id > {}"
+                             " ORDER BY r.id LIMIT {}", after, _CHUNK)
+        if not rows:
+            return {}
+        facet_rows = await execute(f"SELECT resource, {aggregate} AS f FROM resource_facet"
+                                   " WHERE resource > {} AND resource <= {} GROUP BY resource", after, rows[-1]["id"])
+    values = {r["resource"]: r["f"] for r in facet_rows}
     out = {}
     for r in rows:
-        own = keys.get(r["id"], [])
-        for key in (("kind", r["kind"]), ("status", r["status"]), ("base", "true" if r["in_base_package"] else "false")):
-            own.append(shared.setdefault(key, key))
-        out[r["id"]] = (tuple(own), r["name_key"] if r["name_key"] is not None else make_name_key(r["name"]))
+        own = [tuple(pair.split(" ", 1)) for pair in values[r["id"]].split("|")] if values.get(r["id"]) else []
+        own += [("kind", r["kind"]), ("status", r["status"]), ("base", "true" if r["in_base_package"] else "false")]
+        out[r["id"]] = (tuple(shared.setdefault(key, key) for key in own),
+                        r["name_key"] if r["name_key"] is not None else make_name_key(r["name"]))
     return out
 
 
-def _build(generation: int, rows: dict[int, tuple[tuple[Key, ...], str]]) -> Snapshot:
+async def _build(generation: int) -> Snapshot:
+    """Every resource's keys, read in chunks, with bitmaps set in byte arrays as they come."""
     snapshot = Snapshot(generation=generation)
-    members: dict[Key, list[int]] = {}
-    for resource_id, (keys, name_key) in rows.items():
-        snapshot.keys_of[resource_id] = keys
-        snapshot.name_keys[resource_id] = name_key
-        for key in keys:
-            members.setdefault(key, []).append(resource_id)
-    snapshot.bitmaps = {key: bits_of(ids) for key, ids in members.items()}
+    top = (await execute("SELECT MAX(id) AS n FROM resource"))[0]["n"] or 0
+    arrays: dict[Key, bytearray] = {}
+    shared: dict[Key, Key] = {}
+    after = 0
+    while True:
+        rows = await _load(after=after, shared=shared)
+        if not rows:
+            break
+        for resource_id, (keys, name_key) in rows.items():
+            snapshot.keys_of[resource_id] = keys
+            snapshot.name_keys[resource_id] = name_key
+            byte, bit = resource_id >> 3, 1 << (resource_id & 7)
+            for key in keys:
+                array = arrays.get(key)
+                if array is None:
+                    array = arrays[key] = bytearray(top // 8 + 1)
+                array[byte] |= bit
+        after = max(rows)
+    snapshot.bitmaps = {key: int.from_bytes(array, "little") for key, array in arrays.items()}
     return snapshot
 
 
@@ -190,7 +217,7 @@ async def current() -> Snapshot:
         changed = list(dict.fromkeys(int(c["resource"]) for c in changes))
         contiguous = bool(changes) and int(changes[0]["generation"]) == snapshot.generation + 1
         if snapshot is None or not contiguous or 0 in changed or len(changed) > MAX_INCREMENTAL:
-            snapshot = _build(generation, await _load(None))
+            snapshot = await _build(generation)
         else:
             rows = await _load(changed)
             # a copy, so requests still reading the older snapshot are not disturbed

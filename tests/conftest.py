@@ -219,3 +219,9 @@ def resource_body(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Browser tests run last: Playwright's sync API keeps an event loop running in the main thread
+    until the session ends, and the other tests start event loops of their own."""
+    items.sort(key=lambda item: "/tests/browser/" in str(item.fspath))

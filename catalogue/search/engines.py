@@ -9,7 +9,10 @@ in subjects, levels or platforms 1; in the description 1. Ties go by name, then 
 
 from __future__ import annotations
 
+import json
+
 from catalogue.search.analysis import Term
+from catalogue.search.sql import execute
 
 # (check, field, points); "name_exact" is the term's own stem, the others any of its alternatives
 CHECKS = (("name_any", "name", 4), ("name_exact", "name", 2), ("meta_any", "meta", 2),
@@ -30,7 +33,6 @@ def _alternatives(term: Term, check: str | None = None) -> list[tuple[str, bool]
 class SqliteDialect:
     """SQLite: FTS5 table ``resource_fts`` (columns name, meta, taxonomy, body; rowid = resource id)."""
 
-
     @staticmethod
     def _phrase(pairs: list[tuple[str, bool]]) -> str:
         return "(" + " OR ".join(f'"{x}"' + ("*" if prefix else "") for x, prefix in pairs) + ")"
@@ -49,10 +51,6 @@ class SqliteDialect:
     async def scores(self, terms: list[Term], ids: list[int]) -> dict[int, int]:
         """Relevance of ``ids``: per term and check, the hits among ``ids`` whose field matches, in
         one statement (FTS5 lists a field's matches fast, but cannot test one row's field cheaply)."""
-        import json
-
-        from catalogue.search.sql import execute
-
         parts, args, points = [], [], []
         for term in terms:
             for check, field, value in CHECKS:
@@ -97,8 +95,6 @@ class PostgresDialect:
 
     async def scores(self, terms: list[Term], ids: list[int]) -> dict[int, int]:
         """Relevance of ``ids``, tested on each one's tsvector (only the hits are read)."""
-        from catalogue.search.sql import execute
-
         parts, args = [], []
         for term in terms:
             for check, field, points in CHECKS:

@@ -56,7 +56,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     shown_host = f"[{host}]" if ":" in host else host
     print(f"Læremiddelkatalogen on http://{shown_host}:{port}/  (database: {_describe(settings.database_url)})")
-    print("API token for scripts: .venv/bin/catalogue token --user NAME --role staff")
+    same = " (with the same DATABASE_URL and VAR_DIR)" if os.environ.get("DATABASE_URL") or os.environ.get("VAR_DIR") else ""
+    print(f"API token for scripts: .venv/bin/catalogue token --user NAME --role staff{same}")
     print("Press Ctrl-C to stop.", flush=True)
     uvicorn.run(
         "catalogue.app:create_app",

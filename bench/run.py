@@ -59,9 +59,11 @@ def _pg_admin(admin_url: str, sql: str) -> None:
     asyncio.run(run())
 
 
-def _environment(database_url: str, var_dir: Path) -> dict[str, str]:
+def _environment(database_url: str, var_dir: Path, search_cache_size: int | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"SIGNING_KEY", "SIGNING_KEY_FILE"}}
     env.update(DATABASE_URL=database_url, VAR_DIR=str(var_dir), DEMO_MODE="false")
+    if search_cache_size is not None:
+        env["SEARCH_CACHE_SIZE"] = str(search_cache_size)
     return env
 
 
@@ -200,13 +202,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="PostgreSQL maintenance database (bench databases are made beside it)")
     parser.add_argument("--var-dir", type=Path, default=ROOT / "var" / "bench")
     parser.add_argument("--reuse", action="store_true", help="reuse a database loaded by an earlier run")
+    parser.add_argument("--search-cache-size", type=int, default=None,
+                        help="SEARCH_CACHE_SIZE of the server (0: every search computed afresh)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
 
     print(f"{args.engine}: preparing {args.n} resources", flush=True)
     url, load_seconds = prepare(args.engine, args.n, args.database_url, args.var_dir, args.reuse)
-    env = _environment(url, args.var_dir)
+    env = _environment(url, args.var_dir, args.search_cache_size)
     token = _token(env)
+    print(f"server: SEARCH_CACHE_SIZE={env.get('SEARCH_CACHE_SIZE', '512 (default)')}", flush=True)
     port = _free_port()
     server = serve(env, port, args.var_dir / f"server-{args.engine}-{args.n}.log")
     try:

@@ -22,6 +22,7 @@ from catalogue.api.taxonomy import TaxonomyController, UnitController
 from catalogue.api.users import UserController
 from catalogue.logging_filters import install_log_redaction
 from catalogue.problems import exception_to_problem
+from catalogue.search import listing
 from catalogue.security.access import TokenAuthenticationMiddleware, access_guard, routes_without_rule
 from catalogue.security.headers import add_security_headers
 from catalogue.security.oidc import OidcClient
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
     install_log_redaction()
     engine = db.engine_from_url(settings.database_url, settings.sqlite_busy_timeout_seconds)
     tokens = build_token_service(settings)
+    listing.set_cache_size(settings.search_cache_size)
     state = State({"settings": settings, "tokens": tokens, "oidc": None, "http": None})
 
     async def connect(app: Litestar) -> None:

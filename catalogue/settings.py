@@ -72,6 +72,7 @@ class Settings:
     token_ttl_seconds: int = 900
     max_body_bytes: int = 1_048_576
     db_pool_size: int = 10
+    search_cache_size: int = 512
     sqlite_busy_timeout_seconds: int = 30
     municipality_name: str = "Fjordvik kommune"
     log_level: str = "INFO"
@@ -134,6 +135,7 @@ class Settings:
             token_ttl_seconds=_int("TOKEN_TTL_SECONDS", 900, minimum=60),
             max_body_bytes=_int("MAX_BODY_BYTES", 1_048_576, minimum=1024),
             db_pool_size=_int("DB_POOL_SIZE", 10, minimum=1),
+            search_cache_size=_int("SEARCH_CACHE_SIZE", 512, minimum=0),
             sqlite_busy_timeout_seconds=_int("SQLITE_BUSY_TIMEOUT", 30, minimum=1),
             municipality_name=os.environ.get("MUNICIPALITY_NAME") or "Fjordvik kommune",
             log_level=(os.environ.get("LOG_LEVEL") or "INFO").upper(),

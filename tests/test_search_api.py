@@ -289,3 +289,26 @@ def test_each_worker_brings_its_facet_bitmaps_up_to_date_from_the_database(datab
             await db.stop(second)
 
     asyncio.run(scenario())
+
+
+def test_a_repeated_search_answers_each_caller_with_what_they_may_see_and_follows_every_change(api):
+    admin = api.headers("admin")
+    for code in ("sor-skole", "vest-skole"):
+        assert api.post("/api/v1/units", json={"code": code, "name": code, "kind": "skole"},
+                        headers=admin).status_code == 201
+    published = create(api, admin, name="Værstasjonen", restrictions="Kun 7. trinn.")
+    create(api, admin, name="Værmeldingen", status="draft", units=["sor-skole"])
+    south = api.headers("ict_mentor", units=("sor-skole",))
+    west = api.headers("ict_mentor", units=("vest-skole",))
+    staff = api.headers("staff")
+    drafts_too = {"q": "vær", "status": ["draft", "published"]}
+    for _ in range(2):  # the same query, in turns, within one state of the catalogue
+        assert names(search(api, south, **drafts_too)) == ["Værmeldingen", "Værstasjonen"]
+        assert names(search(api, west, **drafts_too)) == ["Værstasjonen"]
+        assert names(search(api, staff, **drafts_too)) == ["Værstasjonen"]
+    # a change that does not touch what is searched still shows in the next identical search
+    patched = api.patch(f"/api/v1/resources/{published['id']}", json={"restrictions": "Kun 6. og 7. trinn."},
+                        headers={**admin, "If-Match": published["etag"]})
+    assert patched.status_code == 200
+    item = search(api, staff, q="vær")["items"][0]
+    assert item["restrictions"] == "Kun 6. og 7. trinn." and item["version"] == patched.json()["version"]

@@ -163,3 +163,35 @@ def test_the_api_answers_bad_tokens_with_401_never_500(api, key):
 def test_a_token_for_a_deleted_or_unknown_user_is_refused(api):
     token = api.client.app.state.tokens.issue("999999")
     assert api.get("/api/v1/resources", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_a_token_accepted_before_is_refused_once_it_expires(key, monkeypatch):
+    service = TokenService(key, issuer=ISSUER, audience=AUDIENCE, ttl_seconds=600)
+    token = service.issue("8", ttl_seconds=60)
+    assert service.verify(token)["sub"] == "8"
+    claims = service.verify(token)  # answered from what the first check kept
+    claims["sub"] = "9"  # a caller changing its copy changes nothing kept
+    assert service.verify(token)["sub"] == "8"
+    import datetime as dt
+
+    import jose.jwt
+
+    class Later(dt.datetime):  # the clock of python-jose's claim checks, 91 s on
+        @classmethod
+        def now(cls, tz=None):
+            return dt.datetime.now(tz) + dt.timedelta(seconds=91)
+
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + 91)  # past exp and the leeway
+    monkeypatch.setattr(jose.jwt, "datetime", Later)
+    with pytest.raises(TokenError):
+        service.verify(token)
+    with pytest.raises(TokenError):
+        service.verify(token)
+
+
+def test_a_refused_token_stays_refused(service, key):
+    forged = _sign(SigningKey.from_pem(generate_private_pem()), _claims(), kid=key.kid)
+    for _ in range(2):
+        with pytest.raises(TokenError):
+            service.verify(forged)

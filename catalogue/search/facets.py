@@ -58,6 +58,8 @@ class Snapshot:
     bitmaps: dict[Key, int] = field(default_factory=dict)
     _order: list[int] | None = None
     _rank: dict[int, int] | None = None
+    # answers computed from exactly this generation (catalogue.search.listing), dropped with it
+    results: dict[Any, Any] = field(default_factory=dict)
 
     def bitmap(self, key: Key) -> int:
         return self.bitmaps.get(key, 0)
@@ -196,12 +198,18 @@ def _keep(engine: Any, snapshot: Snapshot) -> None:
 
 async def current() -> Snapshot:
     """The bitmaps as of the caller's transaction (call it inside the search's read transaction)."""
+    return (await current_and_generation())[0]
+
+
+async def current_and_generation() -> tuple[Snapshot, int]:
+    """The bitmaps, and the generation the caller's transaction sees (which may be older than the
+    bitmaps' own when another request has applied a newer change since it began)."""
     engine = current_engine()
     rows = await execute("SELECT generation FROM search_state WHERE id = 1")
     generation = int(rows[0]["generation"])
     snapshot = _cached(engine)
     if snapshot is not None and snapshot.generation >= generation:
-        return snapshot
+        return snapshot, generation
     # one refresh at a time per engine and event loop; the others wait and reuse it
     lock = _locks.setdefault((id(engine), id(asyncio.get_running_loop())), asyncio.Lock())
     async with lock:
@@ -210,7 +218,7 @@ async def current() -> Snapshot:
             # (newer: this transaction began before a change another request has applied since;
             # the bitmaps differ from its view only in those resources, and rebuilding an older
             # state would cost far more than that difference is worth)
-            return snapshot
+            return snapshot, generation
         changes = [] if snapshot is None else await execute(
             "SELECT generation, resource FROM search_change WHERE generation > {} AND generation <= {}"
             " ORDER BY generation", snapshot.generation, generation)
@@ -224,7 +232,7 @@ async def current() -> Snapshot:
             snapshot = Snapshot(generation, dict(snapshot.keys_of), dict(snapshot.name_keys), dict(snapshot.bitmaps))
             snapshot.apply(rows, [i for i in changed if i not in rows])
         _keep(engine, snapshot)
-        return snapshot
+        return snapshot, generation
 
 
 FACET_CODES = {"level": "level", "subject": "subject", "kindergarten_area": "area", "platform": "platform",

@@ -5,7 +5,13 @@ A request, in one read transaction (one connection and one snapshot on SQLite):
 2. the engine's full-text index gives the ids that match every word (FTS5 / tsvector + GIN);
 3. the facet bitmaps (catalogue.search.facets) give visibility, filters, the total and every
    facet's counts, each facet counted over the query without its own filter;
-4. the page is ordered by relevance (catalogue.search.engines), name, or date, and read."""
+4. the page is ordered by relevance (catalogue.search.engines), name, or date, and read.
+
+Answers are kept with the bitmaps of the generation they were computed from (at most
+SEARCH_CACHE_SIZE of them per process), keyed by the query and by what the caller may see, so a
+repeated search (the front page, a popular subject) costs one read of the generation counter.
+Every change of a resource moves the generation in its own transaction, and with it the bitmaps,
+so a kept answer is never older than what the caller's transaction sees."""
 
 from __future__ import annotations
 
@@ -48,6 +54,27 @@ class SearchQuery:
     offset: int
     sort: str | None = None  # relevance when q has words, else name
     facets: bool = True
+
+
+_cache_size = 512
+
+
+def set_cache_size(size: int) -> None:
+    """How many answers each generation's bitmaps keep (0: none)."""
+    global _cache_size
+    _cache_size = max(0, size)
+
+
+def _cache_key(query: SearchQuery, principal: Principal) -> tuple:
+    """What the answer depends on: the query, and what the caller may see (the statuses, and for
+    an ICT mentor the units whose drafts they see)."""
+    visible = visible_statuses(principal)
+    scoped = visible is not None and any(s in UNIT_SCOPED_STATUSES for s in visible)
+    f = query.filters
+    return (visible, tuple(sorted(principal.unit_codes)) if scoped else None, query.q or "",
+            tuple(f.levels), tuple(f.bands), tuple(f.subjects), tuple(f.kindergarten_areas), tuple(f.kinds),
+            tuple(f.platforms), tuple(f.logins), tuple(f.languages), tuple(f.statuses), tuple(f.units),
+            f.in_base_package, query.limit, query.offset, query.sort, query.facets)
 
 
 def _dialect():
@@ -114,8 +141,15 @@ async def search_resources(query: SearchQuery, principal: Principal) -> SearchPa
     if sort == "relevance" and not terms:
         sort = "name"
     dialect = _dialect()
+    key = _cache_key(query, principal) if _cache_size else None
     async with current_engine().transaction():
-        snapshot = await facets.current()
+        snapshot, generation = await facets.current_and_generation()
+        if key is not None and snapshot.generation == generation:
+            cached = snapshot.results.get(key)
+            if cached is not None:
+                return cached
+        else:
+            key = None  # computed from this transaction's older view: not kept
         matched = None
         if terms:
             await _add_typo_alternatives(terms)
@@ -163,8 +197,14 @@ async def search_resources(query: SearchQuery, principal: Principal) -> SearchPa
         )
         for r in rows
     ]
-    return SearchPage(items=items, total=total, limit=query.limit, offset=query.offset,
+    page = SearchPage(items=items, total=total, limit=query.limit, offset=query.offset,
                       facets=_facets_out(counts, query) if query.facets else {})
+    if key is not None:
+        kept = snapshot.results
+        kept[key] = page
+        while len(kept) > _cache_size:
+            kept.pop(next(iter(kept)))
+    return page
 
 
 def _count_facets(snapshot: facets.Snapshot, base, selected: dict[str, int]) -> dict[str, dict[str, int]]:

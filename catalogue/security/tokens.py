@@ -28,6 +28,7 @@ ALGORITHM = "RS256"
 ACCESS_TOKEN_TYPE = "at+jwt"
 MAX_TOKEN_LENGTH = 8192
 LEEWAY_SECONDS = 30
+VERIFIED_KEPT = 4096  # verified tokens kept per process (see TokenService.verify)
 _FORBIDDEN_HEADERS = ("jwk", "jku", "x5u", "x5c", "crit")
 _REQUIRED = {
     "require_exp": True,
@@ -107,6 +108,10 @@ class TokenService:
         self.audience = audience
         self.ttl_seconds = ttl_seconds
         self._verification_keys = {k.kid: k.public_jwk for k in [current, *(previous or [])]}
+        # token → its claims, for tokens that passed every check below: a client sends the same
+        # token with each request until it expires, and checking its RSA signature costs more
+        # than the rest of a typical request's work. A kept token is still refused once expired.
+        self._verified: dict[str, dict[str, Any]] = {}
 
     def jwks(self) -> dict[str, list[dict[str, str]]]:
         return {"keys": list(self._verification_keys.values())}
@@ -135,6 +140,19 @@ class TokenService:
 
     def verify(self, token: str) -> dict[str, Any]:
         """Return the claims of a valid access token of ours, else raise TokenError."""
+        kept = self._verified.get(token) if isinstance(token, str) else None
+        if kept is not None:
+            if time.time() < kept["exp"]:
+                return dict(kept)
+            self._verified.pop(token, None)
+        claims = self._verify(token)
+        if isinstance(claims.get("exp"), (int, float)):
+            self._verified[token] = dict(claims)
+            while len(self._verified) > VERIFIED_KEPT:
+                self._verified.pop(next(iter(self._verified)))
+        return claims
+
+    def _verify(self, token: str) -> dict[str, Any]:
         if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
             raise TokenError("token missing or too long")
         if token.count(".") != 2:

@@ -118,18 +118,23 @@ class Api:
         """Run an async function on the app's own event loop (where its database pool lives)."""
         return self.client.blocking_portal.call(fn, *args)
 
-    def token(self, *roles: str, user: str | None = None, units: tuple[str, ...] = ()) -> str:
+    @staticmethod
+    async def _make_user(name: str, roles: tuple[str, ...], units: tuple[str, ...]) -> int:
         from catalogue.users import add_unit, ensure_user, grant_role
 
+        user_id = await ensure_user("local", name, name)
+        for role in roles:
+            await grant_role(user_id, role, "tests")
+        for unit in units:
+            await add_unit(user_id, unit)
+        return user_id
+
+    def token(self, *roles: str, user: str | None = None, units: tuple[str, ...] = ()) -> str:
         self._users += 1
         name = user or f"user{self._users}-{'-'.join(roles) or 'none'}"
 
         async def make() -> str:
-            user_id = await ensure_user("local", name, name)
-            for role in roles:
-                await grant_role(user_id, role, "tests")
-            for unit in units:
-                await add_unit(user_id, unit)
+            user_id = await self._make_user(name, roles, units)
             return self.client.app.state.tokens.issue(str(user_id), name=name)
 
         return self.run(make)
@@ -139,18 +144,13 @@ class Api:
         and return the CSRF token that page forms must post back as ``_csrf_token``."""
         from catalogue.security.access import SESSION_COOKIE
         from catalogue.security.sessions import start_session
-        from catalogue.users import add_unit, ensure_user, grant_role
 
         self._users += 1
         name = user or f"person{self._users}-{'-'.join(roles) or 'none'}"
         settings = self.client.app.state.settings
 
         async def make() -> str:
-            user_id = await ensure_user("local", name, name)
-            for role in roles:
-                await grant_role(user_id, role, "tests")
-            for unit in units:
-                await add_unit(user_id, unit)
+            user_id = await self._make_user(name, roles, units)
             session_id = await start_session(user_id, settings.session_ttl_seconds)
             return self.client.app.state.tokens.issue(str(user_id), session_id=session_id,
                                                       ttl_seconds=settings.session_ttl_seconds)

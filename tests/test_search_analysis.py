@@ -9,7 +9,7 @@ import string
 import pytest
 
 from catalogue.search import analysis
-from catalogue.search.engines import PostgresDialect, SqliteDialect
+from catalogue.search.engines import CHECKS, PostgresDialect, SqliteDialect
 
 
 @pytest.mark.parametrize("forms", [
@@ -104,13 +104,18 @@ def test_engine_queries_contain_only_quoted_lexemes(q):
         term.fuzzy_names = [term.stem]
         for lexeme in [*term.prefixes, *term.exact, *term.fuzzy_names]:
             assert re.fullmatch(r"_?[^\W_]+", lexeme), lexeme
-    if terms:
-        sql, expression = SqliteDialect().matching_ids(terms)
-        assert "MATCH {}" in sql  # the expression is a bound parameter, never spliced into SQL
-        assert re.fullmatch(r'[\w"* ()|&:{}]+', expression.replace(" OR ", " ").replace(" AND ", " "))
-        assert "'" not in expression
-        sql, expression = PostgresDialect().matching_ids(terms)
-        assert "@@ {}::tsquery" in sql and '"' not in expression
+    assert "MATCH {}" in SqliteDialect.IDS_SQL  # expressions are bound parameters, never spliced into SQL
+    assert "@@ {}::tsquery" in PostgresDialect.IDS_SQL
+    for term in terms:
+        for dialect in (SqliteDialect(), PostgresDialect()):
+            expressions = [dialect.anywhere(term)] + [dialect.in_field(term, c, f) for c, f, _ in CHECKS]
+            for expression in expressions:
+                if isinstance(dialect, SqliteDialect):
+                    assert re.fullmatch(r'[\w"* ()|&:{}]+', expression.replace(" OR ", " ")), expression
+                    assert "'" not in expression
+                else:
+                    assert re.fullmatch(r"[\w'* ()|&:]+", expression), expression
+                    assert '"' not in expression
 
 
 def test_name_key_sorts_norwegian_letters_after_z():

@@ -312,3 +312,20 @@ def test_a_repeated_search_answers_each_caller_with_what_they_may_see_and_follow
     assert patched.status_code == 200
     item = search(api, staff, q="vær")["items"][0]
     assert item["restrictions"] == "Kun 6. og 7. trinn." and item["version"] == patched.json()["version"]
+
+
+def test_words_searched_before_a_change_find_what_the_change_added_or_removed(api):
+    editor = api.headers("sector_reviewer")
+    staff = api.headers("staff")
+    first = create(api, editor, name="Fjordliv", description="Tang og tare i fjorden.")
+    assert names(search(api, staff, q="fjordliv")) == ["Fjordliv"]
+    assert names(search(api, staff, q="tare")) == ["Fjordliv"]
+    create(api, editor, name="Strandsonen", description="Tang og tare langs kysten.")
+    create(api, editor, name="Fjordlivets planter", description="Livet over tregrensa.")
+    assert names(search(api, staff, q="tare", sort="name")) == ["Fjordliv", "Strandsonen"]
+    assert names(search(api, staff, q="fjordliv", sort="name")) == ["Fjordliv", "Fjordlivets planter"]
+    patched = api.patch(f"/api/v1/resources/{first['id']}", json={"description": "Livet i havet."},
+                        headers={**editor, "If-Match": first["etag"]})
+    assert patched.status_code == 200
+    assert names(search(api, staff, q="tare")) == ["Strandsonen"]
+    assert names(search(api, staff, q="havet")) == ["Fjordliv"]

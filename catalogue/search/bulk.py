@@ -32,7 +32,7 @@ from catalogue.resources import (
     vendor_id_for,
 )
 from catalogue.schemas import AccessibilityRecordBody, PrivacyRecordBody, ResourceCreate
-from catalogue.search.index import index_resources
+from catalogue.search.index import index_resources, refresh_statistics
 from catalogue.security.access import Principal
 from catalogue.search.sql import execute
 from workflows import audit
@@ -144,4 +144,7 @@ async def import_resources(bodies: Iterable[dict[str, Any] | ResourceCreate], ac
         async with write_transaction():
             ids.extend(await _insert_batch(checked, actor, is_demo, vendors))
         offset += len(batch)
+    if ids:
+        await refresh_statistics()
     return ids
+

@@ -60,6 +60,9 @@ class Snapshot:
     _rank: dict[int, int] | None = None
     # answers computed from exactly this generation (catalogue.search.listing), dropped with it
     results: dict[Any, Any] = field(default_factory=dict)
+    # full-text expression → (the resources matching it, the resources changed since it was
+    # known, whose membership must be asked again); carried over to the next generation
+    matches: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def bitmap(self, key: Key) -> int:
         return self.bitmaps.get(key, 0)
@@ -229,8 +232,12 @@ async def current_and_generation() -> tuple[Snapshot, int]:
         else:
             rows = await _load(changed)
             # a copy, so requests still reading the older snapshot are not disturbed
+            previous = snapshot
             snapshot = Snapshot(generation, dict(snapshot.keys_of), dict(snapshot.name_keys), dict(snapshot.bitmaps))
             snapshot.apply(rows, [i for i in changed if i not in rows])
+            touched = bits_of(changed)
+            snapshot.matches = {expression: (bits, unknown | touched)
+                                for expression, (bits, unknown) in previous.matches.items()}
         _keep(engine, snapshot)
         return snapshot, generation
 

@@ -263,4 +263,15 @@ async def reindex(batch_size: int = 500, record: bool = True) -> int:
         if record:
             await _raw("DELETE FROM search_change")
             await record_change([0])
+    await refresh_statistics()
     return count
+
+
+async def refresh_statistics() -> None:
+    """Let the query planner see the tables as they now are: after a large import, PostgreSQL's
+    estimates are those of the empty tables until autovacuum comes round (measured: facet reads
+    three times slower in between)."""
+    if is_sqlite(current_engine()):
+        await _raw("PRAGMA optimize")
+    else:
+        await _raw("ANALYZE resource, resource_facet, resource_search, vendor")

@@ -2,20 +2,24 @@
 
 A request, in one read transaction (one connection and one snapshot on SQLite):
 1. the words of ``q`` are analysed (catalogue.search.analysis) and names one typo away looked up;
-2. the engine's full-text index gives the ids that match every word (FTS5 / tsvector + GIN);
+2. the engine's full-text index gives, for each word, the ids that match it (FTS5 / tsvector + GIN),
+   as a bitset; the hits match every word;
 3. the facet bitmaps (catalogue.search.facets) give visibility, filters, the total and every
    facet's counts, each facet counted over the query without its own filter;
-4. the page is ordered by relevance (catalogue.search.engines), name, or date, and read.
+4. the page is ordered by relevance, name, or date, and read. Relevance adds the points of the
+   fields each word matches (catalogue.search.engines), from one bitset per word and field, and
+   takes the page from the best score down, ties in name order.
 
 Answers are kept with the bitmaps of the generation they were computed from (at most
 SEARCH_CACHE_SIZE of them per process), keyed by the query and by what the caller may see, so a
-repeated search (the front page, a popular subject) costs one read of the generation counter.
+repeated search (the front page, a popular subject) costs one read of the generation counter. The
+bitset of each full-text expression is kept the same way (MATCH_SETS_KEPT), so a common word costs
+its index look-ups once per generation, whatever the filters it comes with.
 Every change of a resource moves the generation in its own transaction, and with it the bitmaps,
 so a kept answer is never older than what the caller's transaction sees."""
 
 from __future__ import annotations
 
-import heapq
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +37,7 @@ from catalogue.resources import (
 )
 from catalogue.schemas import ResourceSummary
 from catalogue.search import analysis, facets
-from catalogue.search.engines import PostgresDialect, SqliteDialect
+from catalogue.search.engines import CHECKS, PostgresDialect, SqliteDialect
 from catalogue.search.schemas import FacetValue, SearchPage
 from catalogue.search.sql import execute
 from catalogue.security.access import Principal
@@ -57,6 +61,7 @@ class SearchQuery:
 
 
 _cache_size = 512
+MATCH_SETS_KEPT = 512  # bitsets of full-text expressions per generation (at most 12.5 KB each per 100,000 resources)
 
 
 def set_cache_size(size: int) -> None:
@@ -99,7 +104,57 @@ async def _add_typo_alternatives(terms: list[analysis.Term]) -> None:
 
 
 def _ids(text: str | None) -> list[int]:
-    return [int(x) for x in text.split(",")] if text else []
+    return list(map(int, text.split(","))) if text else []
+
+
+async def _matching(snapshot: facets.Snapshot, dialect, expression: str, keep: bool) -> int:
+    """The resources whose text matches an engine expression, as a bitset. A bitset known from an
+    earlier generation is brought up to date by asking only about the resources changed since.
+    ``keep``: the caller's transaction sees the snapshot's generation, so the result may be kept."""
+    kept = snapshot.matches
+    known = kept.pop(expression, None) if keep else None
+    if known is None:
+        bits = facets.bits_of(_ids((await execute(dialect.IDS_SQL, expression))[0]["ids"]))
+    else:
+        bits, unknown = known
+        if unknown:
+            among = json.dumps(facets.ids_of(unknown))
+            found = _ids((await execute(dialect.IDS_AMONG_SQL, expression, among))[0]["ids"])
+            bits = (bits & ~unknown) | facets.bits_of(found)
+    if keep:
+        kept[expression] = (bits, 0)  # (re)inserted last: the least recently used go first
+        while len(kept) > MATCH_SETS_KEPT:
+            kept.pop(next(iter(kept)))
+    return bits
+
+
+def _by_relevance(snapshot: facets.Snapshot, hits: int, weighted: list[tuple[int, int]], wanted: int) -> list[int]:
+    """The first ``wanted`` hits by score (the points of each matching bitset), then name order.
+    The hits are split into one bitset per score, which stays small: a few AND operations each."""
+    levels = {0: hits}
+    for bits, points in weighted:
+        split: dict[int, int] = {}
+        for score, members in levels.items():
+            inside, outside = members & bits, members & ~bits
+            if inside:
+                split[score + points] = split.get(score + points, 0) | inside
+            if outside:
+                split[score] = split.get(score, 0) | outside
+        levels = split
+    size = len(snapshot.name_keys) or 1
+    out: list[int] = []
+    for score in sorted(levels, reverse=True):
+        need = wanted - len(out)
+        if need <= 0:
+            break
+        members = levels[score]
+        count = members.bit_count()
+        if need * size <= count * count:  # dense: walking the name order finds them soon
+            out += snapshot.first_by_name(members, need)
+        else:
+            rank = snapshot.rank()
+            out += sorted(facets.ids_of(members), key=lambda i: rank.get(i, -1))[:need]
+    return out
 
 
 def _filter_keys(filters: ResourceFilters) -> dict[str, list[facets.Key]]:
@@ -144,16 +199,19 @@ async def search_resources(query: SearchQuery, principal: Principal) -> SearchPa
     key = _cache_key(query, principal) if _cache_size else None
     async with current_engine().transaction():
         snapshot, generation = await facets.current_and_generation()
-        if key is not None and snapshot.generation == generation:
+        keep = snapshot.generation == generation  # else computed from an older view: not kept
+        if key is not None and keep:
             cached = snapshot.results.get(key)
             if cached is not None:
                 return cached
-        else:
-            key = None  # computed from this transaction's older view: not kept
+        elif key is not None:
+            key = None
         matched = None
         if terms:
             await _add_typo_alternatives(terms)
-            matched = facets.bits_of(_ids((await execute(*dialect.matching_ids(terms)))[0]["ids"]))
+            for term in terms:
+                bits = await _matching(snapshot, dialect, dialect.anywhere(term), keep)
+                matched = bits if matched is None else matched & bits
 
         selected = {name: snapshot.union(keys) for name, keys in _filter_keys(query.filters).items()}
 
@@ -173,10 +231,9 @@ async def search_resources(query: SearchQuery, principal: Principal) -> SearchPa
         if sort in ("name", "-name"):
             page_ids = snapshot.first_by_name(hits, wanted, descending=sort == "-name")[query.offset:]
         elif sort == "relevance":
-            ids = facets.ids_of(hits)
-            scores = await dialect.scores(terms, ids) if ids else {}
-            rank = snapshot.rank()
-            page_ids = heapq.nsmallest(wanted, ids, key=lambda i: (-scores.get(i, 0), rank.get(i, -1)))[query.offset:]
+            weighted = [(await _matching(snapshot, dialect, dialect.in_field(term, check, field), keep), points)
+                        for term in terms for check, field, points in CHECKS] if hits else []
+            page_ids = _by_relevance(snapshot, hits, weighted, wanted)[query.offset:]
         else:
             page_ids = await _by_date(facets.ids_of(hits), DATE_SORTS[sort], query.limit, query.offset)
         rows = await _rows(page_ids)

@@ -45,11 +45,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=6.0)
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--reuse", action="store_true", help="keep a database loaded by an earlier run")
+    parser.add_argument("--search-cache-size", type=int, default=None,
+                        help="SEARCH_CACHE_SIZE of the server (0: every search page computed afresh)")
     args = parser.parse_args(argv)
 
     var_dir = ROOT / "var" / "bench"
     url, _ = prepare(args.engine, args.n, args.database_url, var_dir, args.reuse)
-    env = _environment(url, var_dir)
+    env = _environment(url, var_dir, args.search_cache_size)
     port = _free_port()
     server = serve(env, port, Path(tempfile.gettempdir()) / "bench-pages.log")
     base = f"http://127.0.0.1:{port}"
@@ -61,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
             loadgen.run(base + path, {}, 1, 1, cpu=1)  # warm-up
             results[name] = loadgen.run(base + path, {}, 1, args.duration, cpu=1)
         baseline = results["baseline"]
-        print(f"\n{args.engine}, {args.n} resources, one user (concurrency 1)")
+        print(f"\n{args.engine}, {args.n} resources, one user (concurrency 1),"
+              f" SEARCH_CACHE_SIZE={env.get('SEARCH_CACHE_SIZE', '512 (default)')}")
         print(f"{'page':15} {'p50 ms':>8} {'p95 ms':>8} {'p95 ×base':>10} {'req/s':>8} {'HTML KB':>8} {'+CSS/JS KB':>11}")
         verdicts = []
         for name, result in results.items():

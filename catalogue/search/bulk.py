@@ -147,4 +147,3 @@ async def import_resources(bodies: Iterable[dict[str, Any] | ResourceCreate], ac
     if ids:
         await refresh_statistics()
     return ids
-

@@ -199,14 +199,10 @@ def _keep(engine: Any, snapshot: Snapshot) -> None:
         _locks.pop(next(iter(_locks)))
 
 
-async def current() -> Snapshot:
-    """The bitmaps as of the caller's transaction (call it inside the search's read transaction)."""
-    return (await current_and_generation())[0]
-
-
 async def current_and_generation() -> tuple[Snapshot, int]:
-    """The bitmaps, and the generation the caller's transaction sees (which may be older than the
-    bitmaps' own when another request has applied a newer change since it began)."""
+    """The bitmaps as of the caller's transaction (call it inside the search's read transaction),
+    and the generation that transaction sees (older than the bitmaps' own when another request has
+    applied a newer change since it began)."""
     engine = current_engine()
     rows = await execute("SELECT generation FROM search_state WHERE id = 1")
     generation = int(rows[0]["generation"])

@@ -12,11 +12,12 @@ A request, in one read transaction (one connection and one snapshot on SQLite):
 
 Answers are kept with the bitmaps of the generation they were computed from (at most
 SEARCH_CACHE_SIZE of them per process), keyed by the query and by what the caller may see, so a
-repeated search (the front page, a popular subject) costs one read of the generation counter. The
-bitset of each full-text expression is kept the same way (MATCH_SETS_KEPT), so a common word costs
-its index look-ups once per generation, whatever the filters it comes with.
+repeated search (the front page, a popular subject) costs one read of the generation counter.
 Every change of a resource moves the generation in its own transaction, and with it the bitmaps,
-so a kept answer is never older than what the caller's transaction sees."""
+so a kept answer is never older than what the caller's transaction sees. The bitsets of the last
+MATCH_SETS_KEPT full-text expressions are kept too, and carried over to the next generation by
+asking the index about the changed resources only, so a common word costs its full look-up once,
+whatever the filters it comes with."""
 
 from __future__ import annotations
 
@@ -200,12 +201,10 @@ async def search_resources(query: SearchQuery, principal: Principal) -> SearchPa
     async with current_engine().transaction():
         snapshot, generation = await facets.current_and_generation()
         keep = snapshot.generation == generation  # else computed from an older view: not kept
-        if key is not None and keep:
-            cached = snapshot.results.get(key)
-            if cached is not None:
-                return cached
-        elif key is not None:
+        if not keep:
             key = None
+        if key is not None and (cached := snapshot.results.get(key)) is not None:
+            return cached
         matched = None
         if terms:
             await _add_typo_alternatives(terms)

@@ -14,7 +14,7 @@ import urllib.request
 from pathlib import Path
 
 from bench import generate, loadgen
-from bench.run import ROOT, _environment, _free_port, prepare, serve
+from bench.run import ROOT, _environment, _free_port, cache_label, prepare, serve
 
 PAGES = {
     "baseline": "/health",
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
             results[name] = loadgen.run(base + path, {}, 1, args.duration, cpu=1)
         baseline = results["baseline"]
         print(f"\n{args.engine}, {args.n} resources, one user (concurrency 1),"
-              f" SEARCH_CACHE_SIZE={env.get('SEARCH_CACHE_SIZE', '512 (default)')}")
+              f" {cache_label(env)}")
         print(f"{'page':15} {'p50 ms':>8} {'p95 ms':>8} {'p95 ×base':>10} {'req/s':>8} {'HTML KB':>8} {'+CSS/JS KB':>11}")
         verdicts = []
         for name, result in results.items():

@@ -67,6 +67,13 @@ def _environment(database_url: str, var_dir: Path, search_cache_size: int | None
     return env
 
 
+def cache_label(env: dict[str, str]) -> str:
+    """The server's SEARCH_CACHE_SIZE, as the bench reports print it."""
+    from catalogue.settings import Settings
+
+    return f"SEARCH_CACHE_SIZE={env.get('SEARCH_CACHE_SIZE', f'{Settings.search_cache_size} (default)')}"
+
+
 def prepare(engine: str, n: int, admin_url: str, var_dir: Path, reuse: bool) -> tuple[str, float | None]:
     """A database holding n bench resources; returns its URL and the load time (None if reused)."""
     var_dir.mkdir(parents=True, exist_ok=True)
@@ -211,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     url, load_seconds = prepare(args.engine, args.n, args.database_url, args.var_dir, args.reuse)
     env = _environment(url, args.var_dir, args.search_cache_size)
     token = _token(env)
-    print(f"server: SEARCH_CACHE_SIZE={env.get('SEARCH_CACHE_SIZE', '512 (default)')}", flush=True)
+    print(f"server: {cache_label(env)}", flush=True)
     port = _free_port()
     server = serve(env, port, args.var_dir / f"server-{args.engine}-{args.n}.log")
     try:

@@ -42,6 +42,7 @@ from catalogue.search.engines import CHECKS, PostgresDialect, SqliteDialect
 from catalogue.search.schemas import FacetValue, SearchPage
 from catalogue.search.sql import execute
 from catalogue.security.access import Principal
+from catalogue.settings import Settings
 
 # facet in the API → the filter it leaves out when counting (level and band are one filter)
 FACET_FILTER = {"level": "level", "band": "level", "subject": "subject", "kindergarten_area": "kindergarten_area",
@@ -61,7 +62,7 @@ class SearchQuery:
     facets: bool = True
 
 
-_cache_size = 512
+_cache_size = Settings.search_cache_size  # until create_app sets it from the environment
 MATCH_SETS_KEPT = 512  # bitsets of full-text expressions per generation (at most 12.5 KB each per 100,000 resources)
 
 

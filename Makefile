@@ -24,9 +24,9 @@ serve: $(STAMP)
 	$(BIN)/catalogue serve
 
 ## The whole test suite, on SQLite and PostgreSQL (TEST_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/test),
-## with the browser tests in Debian's Chromium (installed here when missing).
+## with the browser tests in Debian's Chromium (installed here when missing), in TEST_WORKERS (3) processes.
 test: $(STAMP) chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $${TEST_WORKERS:-3}
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \

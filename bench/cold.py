@@ -32,7 +32,7 @@ QUERIES = {
 
 async def measure(repeat: int) -> list[tuple[str, float, float]]:
     from catalogue import db
-    from catalogue.resources import ResourceFilters
+    from catalogue.visibility import ResourceFilters
     from catalogue.search import facets, listing
     from catalogue.security.access import Principal
     from catalogue.settings import Settings

@@ -21,20 +21,20 @@ from catalogue.api.system import health, jwks, ready
 from catalogue.api.taxonomy import TaxonomyController, UnitController
 from catalogue.api.users import UserController
 from catalogue.logging_filters import install_log_redaction
-from catalogue.problems import exception_to_problem
+from catalogue.problems import exception_handler
 from catalogue.search import listing
 from catalogue.security.access import TokenAuthenticationMiddleware, access_guard, routes_without_rule
 from catalogue.security.headers import add_security_headers
 from catalogue.security.oidc import OidcClient
 from catalogue.security.tokens import build_token_service
 from catalogue.settings import Settings
+from frontend.admin_pages import admin_page_handlers
 from frontend.auth import auth_handlers
 from frontend.catalogue_pages import catalogue_page_handlers
-from frontend.workflow_pages import workflow_page_handlers
-from frontend.admin_pages import admin_page_handlers
+from frontend.pages import error_page, page_handlers, static_files, template_config
+from frontend.workflow import workflow_page_handlers
 from workflows.api import workflow_handlers
 from workflows.scheduler import running as scheduler_running
-from frontend.pages import page_handlers, static_files, template_config
 
 
 def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncBaseTransport | None = None) -> Litestar:
@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
         middleware=[DefineMiddleware(TokenAuthenticationMiddleware)],
         guards=[access_guard],
         before_send=[add_security_headers],
-        exception_handlers={Exception: exception_to_problem},
+        exception_handlers={Exception: exception_handler(error_page)},
         request_max_body_size=settings.max_body_bytes,
         csrf_config=CSRFConfig(
             secret=csrf_secret,

@@ -9,7 +9,12 @@ from urllib.parse import unquote, urlparse
 import aiosqlite
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
+from piccolo.engine.sqlite import (
+    SQLiteEngine,
+    SQLiteTransaction,
+    TransactionType,
+    dict_factory,
+)
 
 
 def sqlite_path(url: str) -> str:
@@ -133,14 +138,28 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.engine_type == "sqlite"
 
 
+_bound: Engine | None = None
+
+
+def bound_engine() -> Engine:
+    """The engine the tables are bound to; before bind_tables, one for DATABASE_URL. Piccolo's
+    own machinery (migrations, ``engine_finder``) reads it through catalogue.piccolo_conf."""
+    global _bound
+    if _bound is None:
+        from catalogue.settings import Settings
+
+        settings = Settings.from_env()
+        _bound = engine_from_url(settings.database_url, settings.sqlite_busy_timeout_seconds)
+    return _bound
+
+
 def bind_tables(engine: Engine) -> None:
     """Point every table of this service (and Piccolo's migration table) at ``engine``."""
     from piccolo.apps.migrations.tables import Migration
     from piccolo.conf.apps import Finder
 
-    import catalogue.piccolo_conf as conf
-
-    conf.DB = engine
+    global _bound
+    _bound = engine
     for table in [*Finder().get_table_classes(), Migration]:
         table._meta.db = engine
 

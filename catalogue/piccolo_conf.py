@@ -1,11 +1,14 @@
-"""Piccolo's configuration: the engine comes from DATABASE_URL."""
+"""Piccolo's configuration: the apps, and the engine (``DB``) that catalogue.db has bound, which
+is the one for DATABASE_URL until the service or a command binds another."""
 
 from piccolo.conf.apps import AppRegistry
 
-from catalogue.db import engine_from_url
-from catalogue.settings import Settings
-
-_settings = Settings.from_env()
-DB = engine_from_url(_settings.database_url, _settings.sqlite_busy_timeout_seconds)
+from catalogue import db
 
 APP_REGISTRY = AppRegistry(apps=["catalogue.piccolo_app", "workflows.piccolo_app"])
+
+
+def __getattr__(name: str):
+    if name == "DB":
+        return db.bound_engine()
+    raise AttributeError(name)

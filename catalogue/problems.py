@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import Any, Callable
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -127,8 +127,11 @@ def _validation_errors(exc: ValidationException) -> list[dict[str, Any]]:
     return errors
 
 
-def exception_to_problem(request: Request, exc: Exception) -> Response:
-    """The service's single exception handler."""
+ErrorPageRenderer = Callable[[Request, int, dict[str, str]], Response]
+
+
+def problem_response(request: Request, exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """The status, problem+json body and headers that answer ``exc``."""
     headers: dict[str, str] = {}
     if isinstance(exc, Problem):
         status = exc.status_code
@@ -151,11 +154,23 @@ def exception_to_problem(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         status = HTTP_500_INTERNAL_SERVER_ERROR
         body = problem_body(status, "The service failed to handle the request.", request.url.path)
-    if _wants_html(request) and status in (401, 403, 404, 500):
-        from frontend.pages import error_page
+    return status, body, headers
 
-        return error_page(request, status, headers)
-    return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+def exception_handler(error_page: ErrorPageRenderer | None = None) -> Callable[[Request, Exception], Response]:
+    """The service's single exception handler. ``error_page`` renders 401, 403, 404 and 500 for a
+    browser that asks for HTML outside the API; the app wiring supplies it, so this module knows
+    nothing of the pages."""
+
+    def handle(request: Request, exc: Exception) -> Response:
+        status, body, headers = problem_response(request, exc)
+        if error_page is not None and status in (401, 403, 404, 500) and _wants_html(request):
+            return error_page(request, status, headers)
+        return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+    return handle
+
+
 
 
 def _wants_html(request: Request) -> bool:

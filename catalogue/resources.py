@@ -5,17 +5,14 @@ from __future__ import annotations
 import datetime
 import json
 import re
-from dataclasses import dataclass
 from typing import Any, Iterable
 
 import msgspec
 
 from catalogue import domain
-from catalogue.domain import Role
 from catalogue.db import write_transaction
 from catalogue.etags import stale
-from catalogue.search.index import index_resource
-from workflows import audit
+from catalogue.facet_values import facet_values
 from catalogue.problems import FieldErrors, Problem
 from catalogue.schemas import (
     AccessibilityRecordBody,
@@ -23,10 +20,10 @@ from catalogue.schemas import (
     ResourceCreate,
     ResourceOut,
     ResourcePatch,
-    ResourceSummary,
     VendorOut,
     VendorRef,
 )
+from catalogue.search.index import index_resource
 from catalogue.security.access import Principal
 from catalogue.tables import (
     AccessibilityRecord,
@@ -36,10 +33,9 @@ from catalogue.tables import (
     ResourceFacet,
     Vendor,
 )
+from catalogue.visibility import UNIT_SCOPED_STATUSES, visible_statuses
+from workflows import audit
 
-LEVEL_CODES = ("barnehage", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10")
-BANDS = {"barnehage": ("barnehage",), "1-4": ("1", "2", "3", "4"), "5-7": ("5", "6", "7"),
-         "8-10": ("8", "9", "10")}
 PRIVACY_FIELDS = tuple(PrivacyRecordBody.__struct_fields__)
 ACCESSIBILITY_FIELDS = tuple(AccessibilityRecordBody.__struct_fields__)
 JSON_PRIVACY_FIELDS = {"data_subjects", "data_categories", "feide_attributes", "sub_processors",
@@ -263,39 +259,6 @@ def _datetime(value: Any) -> datetime.datetime | None:
     return datetime.datetime.fromisoformat(str(value))
 
 
-def can_see_unpublished(principal: Principal) -> bool:
-    return principal.has_any(domain.CATALOGUE_INSIDERS)
-
-
-def visible_statuses(principal: Principal) -> tuple[str, ...] | None:
-    """None means every status; staff and the public see published resources only. ICT mentors
-    also see drafts and resources in review, but only those of their own units (see unit_scoped)."""
-    if can_see_unpublished(principal):
-        return None
-    if Role.ICT_MENTOR.value in principal.roles and principal.unit_codes:
-        return ("published", *UNIT_SCOPED_STATUSES)
-    return ("published",)
-
-
-UNIT_SCOPED_STATUSES = ("draft", "in_review")
-
-
-async def _facets_for(ids: list[int]) -> dict[int, dict[str, list[str]]]:
-    result: dict[int, dict[str, list[str]]] = {i: {f: [] for f in domain.FACET_FIELDS} for i in ids}
-    if not ids:
-        return result
-    placeholders = ", ".join("{}" for _ in ids)
-    rows = await ResourceFacet.raw(
-        f"SELECT resource, facet, value FROM resource_facet WHERE resource IN ({placeholders})"
-        " ORDER BY resource, facet, position, value",
-        *ids,
-    )
-    field_of = {facet: name for name, facet in domain.FACET_FIELDS.items()}
-    for row in rows:
-        result[row["resource"]][field_of[row["facet"]]].append(row["value"])
-    return result
-
-
 async def get_resource(resource_id: int, principal: Principal) -> ResourceOut:
     """One resource as the caller may see it; 404 when it does not exist *or* is hidden from them."""
     row = await Resource.select(*Resource.all_columns(), Resource.vendor.all_columns()).where(
@@ -304,7 +267,7 @@ async def get_resource(resource_id: int, principal: Principal) -> ResourceOut:
     statuses = visible_statuses(principal)
     if row is None or (statuses is not None and row["status"] not in statuses):
         raise Problem(404, f"No resource with id {resource_id}.")
-    facets = (await _facets_for([resource_id]))[resource_id]
+    facets = (await facet_values([resource_id]))[resource_id]
     if statuses is not None and row["status"] in UNIT_SCOPED_STATUSES and \
             not principal.unit_codes.intersection(facets["units"]):
         raise Problem(404, f"No resource with id {resource_id}.")
@@ -375,76 +338,6 @@ def _resource_out(row: dict, facets: dict[str, list[str]], privacy: dict | None,
         archived_at=_datetime(row["archived_at"]),
         **facets,
     )
-
-
-# --- listing --------------------------------------------------------------------------------
-
-
-@dataclass
-class ResourceFilters:
-    """Filters of the resource list. Values within one filter are alternatives (OR); different
-    filters must all hold (AND)."""
-
-    levels: list[str]
-    bands: list[str]
-    subjects: list[str]
-    kindergarten_areas: list[str]
-    kinds: list[str]
-    platforms: list[str]
-    logins: list[str]
-    languages: list[str]
-    statuses: list[str]
-    units: list[str]
-    in_base_package: bool | None
-
-
-def validate_filters(filters: ResourceFilters) -> None:
-    errors = FieldErrors()
-    for value in filters.levels:
-        if value not in LEVEL_CODES:
-            errors.add("level", f"unknown level {value!r}; use barnehage or 1–10")
-    for value in filters.bands:
-        if value not in BANDS:
-            errors.add("band", f"unknown band {value!r}; use barnehage, 1-4, 5-7 or 8-10")
-    for name, values, allowed in (
-        ("kind", filters.kinds, domain.RESOURCE_KINDS),
-        ("platform", filters.platforms, domain.PLATFORMS),
-        ("login", filters.logins, domain.LOGINS),
-        ("language", filters.languages, domain.LANGUAGES),
-        ("status", filters.statuses, domain.RESOURCE_STATUSES),
-    ):
-        for value in values:
-            if value not in allowed:
-                errors.add(name, f"unknown value {value!r}")
-    for name, values in (("subject", filters.subjects), ("kindergarten_area", filters.kindergarten_areas),
-                         ("unit", filters.units)):
-        for value in values:
-            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", value):
-                errors.add(name, f"malformed code {value!r}")
-    errors.raise_if_any()
-
-
-def wanted_statuses(filters: ResourceFilters, principal: Principal, any_visible: bool = False) -> list[str] | None:
-    """The statuses a listing shows: those asked for that the caller may see, by default published
-    (staff) or all but archived (insiders). ``any_visible``: every status the caller may see,
-    archived included for those who may (the status facet's counts). None: no restriction."""
-    statuses = visible_statuses(principal)
-    if any_visible:
-        return list(statuses) if statuses is not None else None
-    if statuses is not None:
-        return [s for s in (filters.statuses or ["published"]) if s in statuses] or ["__none__"]
-    return list(filters.statuses) or [s for s in domain.RESOURCE_STATUSES if s != "archived"]
-
-
-async def list_resources(filters: ResourceFilters, principal: Principal, *, limit: int, offset: int,
-                         sort: str, q: str | None = None) -> tuple[list[ResourceSummary], int]:
-    """A page of the catalogue list and its total; catalogue.search.listing has the whole search
-    (free text, facets) that the API uses."""
-    from catalogue.search.listing import SearchQuery, search_resources
-
-    page = await search_resources(SearchQuery(q=q, filters=filters, limit=limit, offset=offset, sort=sort,
-                                              facets=False), principal)
-    return page.items, page.total
 
 
 # --- updates --------------------------------------------------------------------------------

@@ -8,9 +8,9 @@ from typing import Any
 import msgspec
 
 from catalogue.db import write_transaction
-from catalogue.problems import FieldErrors, Problem
 from catalogue.etags import expected_version, stale
-from catalogue.resources import LEVEL_CODES, dedupe, now
+from catalogue.problems import FieldErrors, Problem
+from catalogue.resources import dedupe, now
 from catalogue.schemas import (
     KindergartenAreaOut,
     LevelOut,
@@ -22,6 +22,7 @@ from catalogue.schemas import (
     VendorOut,
 )
 from catalogue.tables import KindergartenArea, Level, Subject, Unit, Vendor
+from catalogue.visibility import LEVEL_CODES
 from workflows import audit
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from catalogue import resources
+from catalogue import visibility
 from catalogue.problems import Problem
 from catalogue.search.listing import SearchQuery, search_resources
 from catalogue.security.access import Principal
@@ -36,7 +36,7 @@ class SearchResult:
 async def run_search(search: SearchRequest, principal: Principal) -> SearchResult:
     """Run the search; a filter value the catalogue does not know becomes a message, not an error page."""
     f = search.filters
-    filters = resources.ResourceFilters(
+    filters = visibility.ResourceFilters(
         levels=f.get("level", []), bands=f.get("band", []), subjects=f.get("subject", []),
         kindergarten_areas=f.get("kindergarten_area", []), kinds=f.get("kind", []),
         platforms=f.get("platform", []), logins=f.get("login", []), languages=[], statuses=[], units=[],

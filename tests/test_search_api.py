@@ -249,7 +249,7 @@ def test_each_worker_brings_its_facet_bitmaps_up_to_date_from_the_database(datab
     import asyncio
 
     from catalogue import db
-    from catalogue.resources import ResourceFilters
+    from catalogue.visibility import ResourceFilters
     from catalogue.search import facets, index_resource
     from catalogue.search.bulk import import_resources
     from catalogue.search.listing import SearchQuery, search_resources

@@ -14,6 +14,7 @@ from catalogue.schemas import ResourceCreate, ResourceOut, ResourcePatch
 from catalogue.search.listing import SearchQuery, search_resources
 from catalogue.search.schemas import SearchPage
 from catalogue.security.access import SIGNED_IN, Principal, rule
+from catalogue.visibility import ResourceFilters
 
 IfMatch = Annotated[Optional[str], HeaderParameter(name="If-Match", required=False)]
 
@@ -59,7 +60,7 @@ class ResourceController(Controller):
         facets: Annotated[bool, QueryParameter(
             name="facets", description="Count each filter's values given the rest of the query")] = True,
     ) -> SearchPage:
-        filters = service.ResourceFilters(
+        filters = ResourceFilters(
             levels=level or [], bands=band or [], subjects=subject or [],
             kindergarten_areas=kindergarten_area or [], kinds=kind or [], platforms=platform or [],
             logins=login or [], languages=language or [], statuses=status or [], units=unit or [],

@@ -26,16 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from catalogue.db import current_engine, is_sqlite
-from catalogue.resources import (
-    BANDS,
-    LEVEL_CODES,
-    UNIT_SCOPED_STATUSES,
-    ResourceFilters,
-    _facets_for,
-    validate_filters,
-    visible_statuses,
-    wanted_statuses,
-)
+from catalogue.facet_values import facet_values
 from catalogue.schemas import ResourceSummary
 from catalogue.search import analysis, facets
 from catalogue.search.engines import CHECKS, PostgresDialect, SqliteDialect
@@ -43,6 +34,15 @@ from catalogue.search.schemas import FacetValue, SearchPage
 from catalogue.search.sql import execute
 from catalogue.security.access import Principal
 from catalogue.settings import Settings
+from catalogue.visibility import (
+    BANDS,
+    LEVEL_CODES,
+    UNIT_SCOPED_STATUSES,
+    ResourceFilters,
+    validate_filters,
+    visible_statuses,
+    wanted_statuses,
+)
 
 # facet in the API → the filter it leaves out when counting (level and band are one filter)
 FACET_FILTER = {"level": "level", "band": "level", "subject": "subject", "kindergarten_area": "kindergarten_area",
@@ -238,7 +238,7 @@ async def search_resources(query: SearchQuery, principal: Principal) -> SearchPa
             page_ids = await _by_date(facets.ids_of(hits), DATE_SORTS[sort], query.limit, query.offset)
         rows = await _rows(page_ids)
 
-    values = await _facets_for(page_ids)
+    values = await facet_values(page_ids)
     visible = visible_statuses(principal)
     if visible is not None:  # never show what the caller may not see, even from a stale index
         rows = [r for r in rows if r["status"] in visible and (

@@ -1,0 +1,346 @@
+"""The review steps' forms as data: their fields, how a posted form becomes the step's data, and
+how saved data reads back in words."""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from catalogue import domain
+from frontend.forms import FormErrors, as_list
+from frontend.workflow.common import active_units, fmt_date, fmt_kroner, text_of
+from workflows.forms import CRITERIA_LABELS
+
+TECH_STATUSES = (("unknown", "Ukjent"), ("not_needed", "Ikke nødvendig"), ("planned", "Planlagt"),
+                 ("done", "Ferdig"))
+# dates are typed as text (dd.mm.åååå or ISO): a browser's date picker varies, and what was typed
+# must come back as typed when the page has errors
+DATE_HINT = "Skriv datoen som dd.mm.åååå, for eksempel 01.08.2026."
+
+
+# --- the step forms as data --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StepField:
+    """One input of a review form. ``name`` is the posted name and the path in the step's data
+    (``form.record.dpa_date`` is ``record.dpa_date``), so the service's errors land on it."""
+
+    name: str
+    kind: str  # textarea optarea line int date yesno bool choice select radio list countries feide
+    label: str
+    options: tuple[tuple[str, str], ...] = ()
+    hint: str | None = None
+    max_length: int | None = None
+
+    @property
+    def path(self) -> list[str]:
+        return self.name.split(".")[1:]
+
+
+def _options(table: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(table.items())
+
+
+PEDAGOGICAL_GROUPS = [
+    ("Læreplanen", [
+        StepField("form.curriculum_fit", "textarea", "Hvordan passer læremidlet med læreplanen (LK20)?",
+                  hint="Nevn fag, trinn og kompetansemål læremidlet støtter.", max_length=5000),
+    ]),
+    ("Kvalitetskriterier", [StepField(f"form.criteria.{key}", "yesno", text) for key, text in CRITERIA_LABELS.items()]),
+    ("Merknader", [
+        StepField("form.criteria_notes", "textarea", "Merknader til kvalitetskriteriene", max_length=5000),
+        StepField("form.overlap", "textarea", "Overlapp med læremidler vi allerede har",
+                  hint="Nevn læremidler i katalogen som dekker det samme, og hvorfor dette likevel trengs.",
+                  max_length=5000),
+    ]),
+]
+
+PRIVACY_GROUPS = [
+    ("Personopplysninger", [
+        StepField("form.record.processes_personal_data", "yesno", "Behandler læremidlet personopplysninger?"),
+        StepField("form.record.data_subjects", "list", "Hvem opplysningene gjelder", _options(domain.DATA_SUBJECTS)),
+        StepField("form.record.data_categories", "list", "Hvilke opplysninger som behandles",
+                  _options(domain.DATA_CATEGORIES)),
+        StepField("form.record.special_categories", "bool",
+                  "Behandles særlige kategorier av personopplysninger (art. 9), for eksempel om helse?"),
+        StepField("form.record.feide_attributes", "feide", "Feide-attributter læremidlet henter",
+                  _options(domain.FEIDE_ATTRIBUTES), hint="Kryss av for hvert attributt, og skriv hvorfor det trengs."),
+        StepField("form.record.legal_basis", "choice", "Rettslig grunnlag", _options(domain.LEGAL_BASES)),
+        StepField("form.record.processor", "line", "Databehandler",
+                  hint="Leverandøren som behandler opplysningene på kommunens vegne.", max_length=200),
+    ]),
+    ("Databehandleravtale", [
+        StepField("form.record.dpa_status", "select", "Status for databehandleravtalen", _options(domain.DPA_STATUSES)),
+        StepField("form.record.dpa_date", "date", "Dato for avtalen", hint=DATE_HINT),
+        StepField("form.record.dpa_reference", "line", "Referanse til avtalen",
+                  hint="Saksnummer eller avtale-ID i arkivet.", max_length=100),
+        StepField("form.record.dpa_expires", "date", "Avtalen utløper", hint=DATE_HINT),
+    ]),
+    ("Vurdering av personvernkonsekvenser (DPIA)", [
+        StepField("form.screening.children_data", "yesno", "Behandles opplysninger om barn eller elever?"),
+        StepField("form.screening.new_technology", "yesno",
+                  "Tas ny teknologi i bruk, for eksempel kunstig intelligens eller biometri?"),
+        StepField("form.screening.systematic_monitoring", "bool", "Innebærer bruken systematisk overvåking?"),
+        StepField("form.screening.large_scale", "bool", "Behandles opplysninger i stort omfang?"),
+        StepField("form.record.dpia_status", "select", "Status for DPIA", _options(domain.DPIA_STATUSES)),
+        StepField("form.record.dpia_date", "date", "Dato for DPIA", hint=DATE_HINT),
+        StepField("form.record.dpia_risk_level", "choice", "Risikonivå etter DPIA", _options(domain.RISK_LEVELS)),
+        StepField("form.record.dpia_approved_by", "line", "DPIA godkjent av", max_length=200),
+    ]),
+    ("Lagring og overføring", [
+        StepField("form.record.data_location", "select", "Hvor lagres opplysningene?",
+                  _options(domain.DATA_LOCATIONS)),
+        StepField("form.record.transfers_outside_eea", "bool", "Overføres opplysninger ut av EU/EØS?"),
+        StepField("form.record.transfer_basis", "choice", "Overføringsgrunnlag", _options(domain.TRANSFER_BASES),
+                  hint="Bare når opplysninger overføres ut av EU/EØS."),
+        StepField("form.record.transfer_countries", "countries", "Land opplysningene overføres til",
+                  hint="Landkoder med to bokstaver, skilt med komma, for eksempel US, GB.", max_length=200),
+        StepField("form.record.retention", "optarea", "Lagringstid og sletting", max_length=2000),
+        StepField("form.record.security_measures", "optarea", "Sikkerhetstiltak", max_length=2000),
+    ]),
+    ("Merknader", [
+        StepField("form.notes", "textarea", "Merknader til personvernvurderingen", max_length=5000),
+    ]),
+]
+
+
+def procurement_groups(units: list[tuple[str, str]]) -> list:
+    return [
+        ("Kostnad og lisenser", [
+            StepField("form.annual_cost_nok", "int", "Årlig kostnad i kroner",
+                      hint="Skriv 0 hvis læremidlet er gratis."),
+            StepField("form.licence_count", "int", "Antall lisenser"),
+            StepField("form.licence_from", "date", "Lisensen gjelder fra", hint=DATE_HINT),
+            StepField("form.licence_to", "date", "Lisensen gjelder til", hint=DATE_HINT),
+            StepField("form.budget_owner", "line", "Budsjettansvarlig", max_length=200),
+        ]),
+        ("Teknisk vurdering", [
+            StepField("form.device_management", "select", "Enhetsstyring (MDM)", TECH_STATUSES),
+            StepField("form.feide_activation", "select", "Aktivering i Feide", TECH_STATUSES),
+            StepField("form.technical_fit", "textarea", "Teknisk vurdering",
+                      hint="For eksempel enhetsstyring, Feide, nettverk og plattformer.", max_length=5000),
+        ]),
+        ("Hvem får læremidlet", [
+            StepField("form.target", "radio", "Læremidlet skal inn i",
+                      (("base_package", "Grunnpakken (alle enheter)"), ("units", "Bare utvalgte enheter"))),
+            StepField("form.units", "list", "Enheter som får læremidlet", tuple(units),
+                      hint="Bare når læremidlet ikke skal inn i grunnpakken."),
+        ]),
+    ]
+
+
+async def step_groups(form: str) -> list:
+    if form == "pedagogical":
+        return PEDAGOGICAL_GROUPS
+    if form == "privacy":
+        return PRIVACY_GROUPS
+    return procurement_groups(await active_units())
+
+
+def form_fields(groups: list) -> list[StepField]:
+    return [f for _, fields in groups for f in fields]
+
+
+def _get(data: Any, path: list[str]) -> Any:
+    for key in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def _set(data: dict, path: list[str], value: Any) -> None:
+    for key in path[:-1]:
+        data = data.setdefault(key, {})
+    data[path[-1]] = value
+
+
+def feide_reason_name(attribute: str) -> str:
+    return f"feide_reason.{attribute}"
+
+
+DATE_PATTERNS = (r"^(\d{4})-(\d{1,2})-(\d{1,2})$", r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
+
+
+def parse_date(raw: str) -> str | None:
+    """ISO (from a date input) or Norwegian dd.mm.åååå; None when it is no date."""
+    for number, pattern in enumerate(DATE_PATTERNS):
+        match = re.match(pattern, raw)
+        if match:
+            parts = [int(p) for p in match.groups()]
+            year, month, day = parts if number == 0 else parts[::-1]
+            try:
+                return datetime.date(year, month, day).isoformat()
+            except ValueError:
+                return None
+    return None
+
+
+def parse_whole_number(raw: str) -> int | None:
+    digits = re.sub(r"[\s\u00a0]", "", raw).removesuffix("kr").removesuffix(",-")
+    return int(digits) if re.fullmatch(r"[0-9]{1,10}", digits) and int(digits) <= 1_000_000_000 else None
+
+
+def parse_step_form(groups: list, posted: dict[str, Any], errors: FormErrors, carry: dict[str, Any]) -> dict[str, Any]:
+    """The posted review form as the step's data, with Norwegian errors for what cannot be read.
+    ``carry`` holds the parts of the data the page does not edit (kept as they were)."""
+    data = copy.deepcopy(carry)
+    for f in form_fields(groups):
+        raw = posted.get(f.name)
+        text = text_of(raw)
+        value: Any
+        if f.kind in ("textarea", "optarea", "line"):
+            if f.max_length and len(text) > f.max_length:
+                errors.add(f.name, f"Teksten er for lang (høyst {f.max_length} tegn).")
+            value = text if f.kind == "textarea" else (text or None)
+        elif f.kind == "int":
+            value = parse_whole_number(text) if text else None
+            if text and value is None:
+                errors.add(f.name, "Skriv et helt tall (0 eller større).")
+        elif f.kind == "date":
+            value = parse_date(text) if text else None
+            if text and value is None:
+                errors.add(f.name, "Skriv en gyldig dato som dd.mm.åååå, for eksempel 01.08.2026.")
+        elif f.kind == "yesno":
+            value = {"ja": True, "nei": False}.get(text)
+        elif f.kind == "bool":
+            value = text == "ja"
+        elif f.kind in ("choice", "select", "radio"):
+            codes = [code for code, _ in f.options]
+            if text and text not in codes:
+                errors.add(f.name, "Velg en gyldig verdi.")
+                text = ""
+            value = text or (None if f.kind == "choice" else codes[0])
+        elif f.kind == "list":
+            codes = {code for code, _ in f.options}
+            value = [v for v in dict.fromkeys(as_list(raw)) if v in codes]
+            if len(value) != len(set(as_list(raw))):
+                errors.add(f.name, "Velg en gyldig verdi.")
+        elif f.kind == "countries":
+            value = [c.upper() for c in re.split(r"[\s,;]+", text) if c]
+            if any(not re.fullmatch(r"[A-Z]{2}", c) for c in value):
+                errors.add(f.name, "Skriv landkoder med to bokstaver, for eksempel US.")
+                value = []
+        elif f.kind == "feide":
+            chosen = [a for a in dict.fromkeys(as_list(raw)) if a in dict(f.options)]
+            value = []
+            for attribute in chosen:
+                reason = text_of(posted.get(feide_reason_name(attribute)))
+                if not reason:
+                    errors.add(feide_reason_name(attribute), "Skriv hvorfor læremidlet trenger attributtet.")
+                elif len(reason) > 500:
+                    errors.add(feide_reason_name(attribute), "Teksten er for lang (høyst 500 tegn).")
+                value.append({"attribute": attribute, "reason": reason or "-"})
+        else:  # pragma: no cover - the field kinds are fixed above
+            raise ValueError(f.kind)
+        _set(data, f.path, value)
+    return data
+
+
+def values_from_data(groups: list, data: dict[str, Any]) -> dict[str, Any]:
+    """What the inputs show for stored step data."""
+    values: dict[str, Any] = {}
+    for f in form_fields(groups):
+        stored = _get(data, f.path)
+        if f.kind in ("yesno",):
+            values[f.name] = stored if isinstance(stored, bool) else None
+        elif f.kind == "bool":
+            values[f.name] = bool(stored)
+        elif f.kind == "list":
+            values[f.name] = list(stored or [])
+        elif f.kind == "countries":
+            values[f.name] = ", ".join(stored or [])
+        elif f.kind == "feide":
+            values[f.name] = [a.get("attribute") for a in stored or []]
+            for item in stored or []:
+                values[feide_reason_name(item.get("attribute"))] = item.get("reason", "")
+        elif f.kind in ("select", "radio"):
+            values[f.name] = stored if stored else f.options[0][0]
+        elif f.kind == "date":
+            values[f.name] = fmt_date(stored)
+        else:
+            values[f.name] = "" if stored is None else str(stored)
+    return values
+
+
+def values_from_post(groups: list, posted: dict[str, Any]) -> dict[str, Any]:
+    """What the inputs show when the page comes back with errors: exactly what was typed."""
+    values: dict[str, Any] = {}
+    for f in form_fields(groups):
+        raw = posted.get(f.name)
+        if f.kind == "yesno":
+            values[f.name] = {"ja": True, "nei": False}.get(text_of(raw))
+        elif f.kind == "bool":
+            values[f.name] = text_of(raw) == "ja"
+        elif f.kind in ("list", "feide"):
+            values[f.name] = as_list(raw)
+            if f.kind == "feide":
+                for code, _ in f.options:
+                    values[feide_reason_name(code)] = posted.get(feide_reason_name(code), "")
+        else:
+            values[f.name] = raw if isinstance(raw, str) else ""
+    return values
+
+
+def summary_rows(groups: list, data: dict[str, Any]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """A saved review form in words, for everyone who reads the case."""
+    sections = []
+    for title, fields in groups:
+        rows = []
+        for f in fields:
+            stored = _get(data, f.path)
+            names = dict(f.options)
+            if f.kind in ("yesno", "bool"):
+                text = {True: "Ja", False: "Nei"}.get(stored, "Ikke besvart")
+            elif f.kind == "list":
+                text = ", ".join(names.get(v, v) for v in stored or []) or "Ingen valgt"
+            elif f.kind == "feide":
+                text = "; ".join(f"{names.get(a.get('attribute'), a.get('attribute'))}: {a.get('reason')}"
+                                 for a in stored or []) or "Ingen"
+            elif f.kind in ("choice", "select", "radio"):
+                text = names.get(stored, "Ikke oppgitt") if stored else "Ikke oppgitt"
+            elif f.kind == "date":
+                text = fmt_date(stored) or "Ikke oppgitt"
+            elif f.kind == "int":
+                text = (fmt_kroner(stored) if f.name.endswith("_nok") else str(stored)) if stored is not None \
+                    else "Ikke oppgitt"
+            elif f.kind == "countries":
+                text = ", ".join(stored or []) or "Ingen"
+            else:
+                text = stored or "Ikke fylt ut"
+            rows.append((f.label, text))
+        sections.append((title, rows))
+    return sections
+
+
+def carried(form: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a step's data the page shows but does not edit."""
+    if form == "pedagogical":
+        return {"overlapping_resource_ids": list(data.get("overlapping_resource_ids") or [])}
+    if form == "privacy":
+        record = data.get("record") or {}
+        return {"record": {"sub_processors": list(record.get("sub_processors") or []),
+                           "dpo_advice": record.get("dpo_advice")}}
+    return {}
+
+
+def stored_form(form: str, row: dict[str, Any], resource) -> dict[str, Any]:
+    """The step's saved data, or a starting point from the resource as it stands."""
+    saved = row["step_data"].get(form)
+    if saved:
+        return saved
+    if form == "privacy":
+        return {"record": msgspec.to_builtins(resource.privacy)}
+    if form == "procurement":
+        estimate = (row["justification"] or {}).get("estimated_cost_nok")
+        return {"annual_cost_nok": resource.annual_cost_nok if resource.annual_cost_nok is not None else estimate,
+                "licence_count": resource.licence_count,
+                "licence_to": resource.licence_expires.isoformat() if resource.licence_expires else None,
+                "units": list(row["proposer_units"])}
+    return {}

@@ -114,10 +114,11 @@ def check_changes(changes: list[Change], active_ids: set[int], errors: FieldErro
         _check_lengths(change.text, change.reason, errors, f"{where}.")
 
 
-async def apply(resource_id: int, *, added: list[tuple[str, str]], changes: list[Change], actor: Principal,
-                case_id: int | None = None) -> list[int]:
+async def apply(resource_id: int, *, added: list[tuple[str, str, str | None]], changes: list[Change],
+                actor: Principal, case_id: int | None = None) -> list[int]:
     """Inside the caller's transaction: lift or change restrictions in force and add new ones
-    (text, reason). Returns the ids of the restrictions added. A restriction lifted by someone
+    (text, reason, and who decided it when that was not ``actor``, as in an earlier step of a
+    case). Returns the ids of the restrictions added. A restriction lifted by someone
     else meanwhile makes the whole decision fail (409), so nothing is half done."""
     stamp = _now()
     new_ids: list[int] = []
@@ -143,14 +144,14 @@ async def apply(resource_id: int, *, added: list[tuple[str, str]], changes: list
                             "old": lifted[0]["text"], "new": change.text.strip() or None, "case_id": case_id},
                            actor=actor.label, actor_user_id=actor.user_id)
     current = {r.text for r in await in_force(resource_id)}
-    for text, reason in added:
+    for text, reason, decided_by in added:
         text = text.strip()
         if not text or text in current:
             continue  # the same words again are the same restriction
         current.add(text)
         inserted = await ResourceRestriction.insert(ResourceRestriction(
-            resource=resource_id, text=text, added_at=stamp, added_by=actor.label, added_reason=reason.strip(),
-            added_case=case_id)).returning(ResourceRestriction.id)
+            resource=resource_id, text=text, added_at=stamp, added_by=decided_by or actor.label,
+            added_reason=reason.strip(), added_case=case_id)).returning(ResourceRestriction.id)
         new_ids.append(inserted[0]["id"])
         await audit.append("restriction.add", "resource", resource_id,
                            {"restriction_id": inserted[0]["id"], "text": text, "reason": reason.strip(),
@@ -188,7 +189,7 @@ async def decide(resource_id: int, principal: Principal, *, add: tuple[str, str]
         if add is not None and add[0].strip() in {r.text for r in await in_force(resource_id)}:
             raise Problem(409, "The resource already has this restriction.",
                           errors=[{"field": "text", "message": "already in force"}])
-        ids = await apply(resource_id, added=[add] if add else [], changes=[change] if change else [],
+        ids = await apply(resource_id, added=[(*add, None)] if add else [], changes=[change] if change else [],
                           actor=principal)
         await Resource.update({Resource.version: current["version"] + 1, Resource.updated_at: _now(),
                                Resource.updated_by: principal.label}).where(Resource.id == resource_id)

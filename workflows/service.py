@@ -627,11 +627,13 @@ async def _set_units(resource_id: int, units: list[str]) -> None:
         await ResourceFacet.insert(*rows)
 
 
-def _decided_restrictions(row: dict[str, Any]) -> list[tuple[str, str]]:
-    """The restrictions decided in the case, each with the reason of the decision that made it."""
-    decided = [(d["text"], d.get("reason") or "") for d in row["step_data"].get("decided_restrictions") or []]
-    known = {text for text, _ in decided}
-    decided += [(text, f"Besluttet i sak {row['id']}.") for text in row["restrictions"] if text not in known]
+def _decided_restrictions(row: dict[str, Any]) -> list[tuple[str, str, str | None]]:
+    """The restrictions decided in the case, each with the reason of the decision that made it and
+    who made it."""
+    decided = [(d["text"], d.get("reason") or "", d.get("by"))
+               for d in row["step_data"].get("decided_restrictions") or []]
+    known = {text for text, _, _ in decided}
+    decided += [(text, f"Besluttet i sak {row['id']}.", None) for text in row["restrictions"] if text not in known]
     return decided
 
 

@@ -321,3 +321,25 @@ def test_the_sector_office_sees_revisions_due_in_90_days_and_those_overdue(api, 
     text = page(api, "/revisjoner")
     assert "Forfalt (1)" in text and "De neste 90 dagene (2)" in text and f"/saker/{opened[0]}" in text
     assert "Senere" not in text and "Senere" in page(api, "/revisjoner?dager=365")
+
+
+def test_a_phase_out_decided_on_the_case_page_needs_its_end_date(api, flow, settings):
+    body = resource_body(name="Gamleboka", next_revision_date=(today() - datetime.timedelta(days=1)).isoformat(),
+                         licence_expires=(today() + datetime.timedelta(days=900)).isoformat())
+    flow.api.post("/api/v1/resources", json=body, headers=flow.admin)
+    revision = flow.api.run(scheduler.run_once, settings).opened[0]
+    token = api.login_page("privacy_reviewer", user="personvern-side")
+    assert "Siste dag læremidlet er i bruk" in page(api, f"/saker/{revision}")
+
+    def decide(status: int, end_date: str):
+        return send(api, f"/saker/{revision}/beslutning", token, {
+            "action": "phase_out", "reason": "Leverandøren slutter.", "end_date": end_date, "knapp": "beslutning",
+            "steg": "privacy_review", "versjon": str(flow.case(revision)["version"])}, status=status)
+
+    assert 'href="#f-end_date"' in decide(422, "").text
+    assert "Skriv en gyldig dato" in decide(422, "31.02.2030").text
+    end = today() + datetime.timedelta(days=30)
+    decide(303, end.strftime("%d.%m.%Y"))
+    phase_out = flow.api.get("/api/v1/cases?kind=phase_out", headers=flow.admin).json()["items"][0]
+    assert flow.case(phase_out["id"])["end_date"] == end.isoformat()
+    assert end.strftime("%d.%m.%Y") in page(api, f"/saker/{phase_out['id']}")

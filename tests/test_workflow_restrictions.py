@@ -164,3 +164,32 @@ def test_duplicate_warnings_show_another_units_draft_only_once_it_is_submitted(f
     flow.submit(draft["id"])
     assert draft["resource_id"] in found(flow.mentor_other_unit)
     assert NORD in flow.case(draft["id"])["proposer_units"]
+
+
+def test_the_renewal_page_keeps_each_restriction_unless_it_is_changed_or_lifted_with_a_reason(api, flow, settings):
+    _, resource_id = published_with_restriction(flow)
+    revision_id = open_revision(flow, settings, resource_id)
+    flow.act(revision_id, flow.privacy, "approve", reason="Uendret.", form=privacy_form())
+    restriction = history(flow, resource_id)[0]
+    key = f"begrensning-{restriction['id']}-"
+    token = api.login_page("sector_reviewer", user="vkko-side")
+    text = page(api, f"/saker/{revision_id}")
+    assert "Begrensninger som gjelder nå" in text and f'name="{key}valg" value="behold" checked' in text
+    fields = {f"form.{k}": v for k, v in (("curriculum_fit", PEDAGOGICAL_FORM["curriculum_fit"]),
+                                          ("criteria_notes", ""), ("overlap", ""))}
+    fields.update({f"form.criteria.{k}": "ja" for k in PEDAGOGICAL_FORM["criteria"]})
+
+    def post(status: int, **extra):
+        return send(api, f"/saker/{revision_id}/beslutning", token, {
+            **fields, "action": "renew", "reason": "Fortsatt i bruk.", "knapp": "beslutning",
+            "steg": "pedagogical_review", "versjon": str(flow.case(revision_id)["version"]), **extra}, status=status)
+
+    missing = post(422, **{key + "valg": "opphev"})
+    assert f'href="#f-{key}begrunnelse"' in missing.text
+    # a phase-out date with a renewal is a mistake the page points out
+    dated = post(422, end_date="01.08.2030")
+    assert 'href="#f-end_date"' in dated.text
+    post(303, **{key + "valg": "opphev", key + "begrunnelse": "Elevene lager nå film med samtykke."})
+    lifted = history(flow, resource_id)[0]
+    assert lifted["status"] == "lifted" and lifted["lift_reason"] == "Elevene lager nå film med samtykke."
+    assert flow.case(revision_id)["state"] == "renewed"

@@ -68,12 +68,12 @@ async def _backfill(engine) -> None:
         "SELECT id, restrictions FROM resource WHERE restrictions IS NOT NULL"))
     stamp = datetime.datetime.now(datetime.timezone.utc)
     for row in rows:
-        for line in (row["restrictions"] or "").split("\n"):
-            if line.strip():
-                await engine.run_querystring(QueryString(
-                    "INSERT INTO resource_restriction (resource, text, added_at, added_by, added_reason)"
-                    " VALUES ({}, {}, {}, {}, {})", row["id"], line.strip(), stamp, "migrering",
-                    "Gjaldt før historikken for begrensninger ble ført."))
+        lines = dict.fromkeys(line.strip() for line in (row["restrictions"] or "").split("\n") if line.strip())
+        for line in lines:
+            await engine.run_querystring(QueryString(
+                "INSERT INTO resource_restriction (resource, text, added_at, added_by, added_reason)"
+                " VALUES ({}, {}, {}, {}, {})", row["id"], line, stamp, "migrering",
+                "Gjaldt før historikken for begrensninger ble ført."))
 
 
 async def _apply() -> None:

@@ -307,10 +307,11 @@ def test_a_repeated_search_answers_each_caller_with_what_they_may_see_and_follow
         assert names(search(api, west, **drafts_too)) == ["Værstasjonen"]
         assert names(search(api, staff, **drafts_too)) == ["Værstasjonen"]
     # a change that does not touch what is searched still shows in the next identical search
-    added = api.post(f"/api/v1/resources/{published['id']}/restrictions",
-                     json={"text": "Kun 6. og 7. trinn.", "reason": "Innholdet passer for mellomtrinnet."},
-                     headers=admin)
-    assert added.status_code == 201, added.text
+    restriction = api.get(f"/api/v1/resources/{published['id']}/restrictions", headers=admin).json()[0]
+    changed = api.put(f"/api/v1/resources/{published['id']}/restrictions/{restriction['id']}",
+                      json={"text": "Kun 6. og 7. trinn.", "reason": "Innholdet passer for mellomtrinnet."},
+                      headers=admin)
+    assert changed.status_code == 200, changed.text
     version = api.get(f"/api/v1/resources/{published['id']}", headers=admin).json()["version"]
     item = search(api, staff, q="vær")["items"][0]
     assert item["restrictions"] == "Kun 6. og 7. trinn." and item["version"] == version

@@ -182,6 +182,7 @@ def cmd_revisions_run(args: argparse.Namespace) -> int:
     report = asyncio.run(_revisions_run(Settings.from_env()))
     print(f"Opened {len(report.opened)} revision case(s){': ' + ', '.join(map(str, report.opened)) if report.opened else ''}.")
     print(f"Flagged {len(report.overdue)} overdue step(s).")
+    print(f"Reminded {len(report.reminded)} proposer(s) of a returned case.")
     return 0
 
 
@@ -205,9 +206,10 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 async def _notifications_send(settings: Settings):
     from catalogue.migrate import migrate
-    from workflows.notify import deliver_pending
+    from workflows.notify import deliver_pending, send_digests
 
     await migrate(settings)
+    await send_digests(settings)  # the daily digests that have fallen due go out with the rest
     return await deliver_pending(settings)
 
 

@@ -9,7 +9,7 @@ from typing import Any, Iterable
 
 import msgspec
 
-from catalogue import domain
+from catalogue import domain, restrictions
 from catalogue.db import write_transaction
 from catalogue.etags import stale
 from catalogue.facet_values import facet_values
@@ -205,8 +205,8 @@ async def create_resource(body: ResourceCreate, actor: Principal, *, is_demo: bo
         columns = {name: getattr(body, name) for name in SCALAR_FIELDS}
         if status:
             columns["status"] = status
-        restrictions = columns.get("restrictions")
-        columns["restrictions"] = restrictions.strip() or None if restrictions else None
+        restriction_lines = restrictions.initial_lines(columns.get("restrictions"))
+        columns["restrictions"] = "\n".join(restriction_lines) or None
         inserted = await Resource.insert(
             Resource(
                 **columns,
@@ -223,6 +223,7 @@ async def create_resource(body: ResourceCreate, actor: Principal, *, is_demo: bo
         ).returning(Resource.id)
         resource_id = inserted[0]["id"]
         await _write_facets(resource_id, facet_values, replace=False)
+        await restrictions.record_initial(resource_id, restriction_lines, actor)
         await PrivacyRecord.insert(
             PrivacyRecord(resource=resource_id, **_privacy_columns(body.privacy or PrivacyRecordBody()))
         )
@@ -352,6 +353,11 @@ async def patch_resource(resource_id: int, body: ResourcePatch, expected_version
              if getattr(body, name) is not msgspec.UNSET}
     if not given:
         raise Problem(422, "The update changes nothing.", errors=[{"field": "body", "message": "no fields given"}])
+    if "restrictions" in given:
+        # restrictions change only by a decision with a reason, which their history keeps
+        raise Problem(422, "Restrictions are added, changed and lifted with a reason at "
+                           f"/api/v1/resources/{resource_id}/restrictions.",
+                      errors=[{"field": "restrictions", "message": "decided with a reason at the restrictions endpoint"}])
     if "vendor" in given:
         check_vendor(given["vendor"], errors)
     if "privacy" in given:

@@ -210,6 +210,48 @@ class ResourceOut(Struct, kw_only=True):
     archived_at: Optional[datetime.datetime] = None
 
 
+Reason = Annotated[str, Meta(max_length=5000)]
+RestrictionText = Annotated[str, Meta(max_length=2000)]
+
+
+class RestrictionOut(Struct, kw_only=True):
+    """One restriction on use, from the decision that added it to the one that lifted or changed it."""
+
+    id: int
+    text: str
+    status: Literal["active", "lifted", "changed"]
+    added_at: datetime.datetime
+    added_by: str
+    added_reason: str
+    added_case_id: Optional[int] = None
+    replaces: Optional[int] = None
+    lifted_at: Optional[datetime.datetime] = None
+    lifted_by: Optional[str] = None
+    lift_reason: Optional[str] = None
+    lifted_case_id: Optional[int] = None
+    replaced_by: Optional[int] = None
+
+
+class RestrictionCreate(Struct, **Strict):
+    text: RestrictionText
+    reason: Reason
+
+
+class RestrictionChange(Struct, **Strict):
+    """A new wording for a restriction in force (the old one is kept in the history)."""
+
+    text: RestrictionText
+    reason: Reason
+
+
+class RestrictionLift(Struct, **Strict):
+    reason: Reason
+
+
+class Following(Struct, kw_only=True):
+    following: bool
+
+
 class ResourceSummary(Struct, kw_only=True):
     """One row of a resource list: what it is, for whom, and whether it is in the base package."""
 
@@ -316,6 +358,8 @@ class UserOut(Struct, kw_only=True):
     id: int
     display_name: str
     email: Optional[str]
+    email_pending: Optional[str]
+    notification_mode: str
     issuer: str
     subject: str
     active: bool
@@ -340,8 +384,28 @@ class UnitAffiliation(Struct, **Strict):
     unit: UnitCode
 
 
+Email = Annotated[str, Meta(max_length=320, pattern=r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$",
+                              description="An e-mail address")]
+NotificationMode = Literal["immediate", "digest"]
+
+
 class UserPatch(Struct, **Strict):
-    active: bool
+    """An admin's change to a user: lock out or let in again; set the e-mail address (a link is
+    sent to it, and it is used once its owner follows the link; null removes it)."""
+
+    active: Union[bool, UnsetType] = UNSET
+    email: Union[Optional[Email], UnsetType] = UNSET
+
+
+class MePatch(Struct, **Strict):
+    """The signed-in user's own settings. A new e-mail address is used once the link sent to it is followed."""
+
+    email: Union[Optional[Email], UnsetType] = UNSET
+    notification_mode: Union[NotificationMode, UnsetType] = UNSET
+
+
+class EmailVerification(Struct, **Strict):
+    token: Annotated[str, Meta(min_length=20, max_length=200)]
 
 
 class RoleChangeOut(Struct, kw_only=True):
@@ -357,3 +421,6 @@ class Me(Struct, kw_only=True):
     display_name: str
     roles: list[str]
     units: list[str]
+    email: Optional[str] = None
+    email_pending: Optional[str] = None
+    notification_mode: str = "immediate"

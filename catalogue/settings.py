@@ -101,6 +101,9 @@ class Settings:
     allow_demo_on_network: bool = False
     # the approval workflow
     step_due_days: int = 14
+    return_due_days: int = 30
+    return_reminder_days: int = 7
+    privacy_exceptions_allowed: bool = False
     revision_months: int = 12
     revision_lead_days: int = 30
     attachment_max_bytes: int = 10 * 1024 * 1024
@@ -113,6 +116,7 @@ class Settings:
     smtp_tls: bool = False
     smtp_from: str = "laeremiddelkatalogen@localhost"
     notify_max_attempts: int = 6
+    digest_hour: int = 7
 
     @property
     def is_sqlite(self) -> bool:
@@ -163,6 +167,9 @@ class Settings:
             allowed_hosts=_list("ALLOWED_HOSTS"),
             allow_demo_on_network=_bool("DEMO_ALLOW_NETWORK", False),
             step_due_days=_int("STEP_DUE_DAYS", 14, minimum=1),
+            return_due_days=_int("RETURN_DUE_DAYS", 30, minimum=1),
+            return_reminder_days=_int("RETURN_REMINDER_DAYS", 7, minimum=0),
+            privacy_exceptions_allowed=_bool("PRIVACY_EXCEPTIONS_ALLOWED", False),
             revision_months=_int("REVISION_MONTHS", 12, minimum=1),
             revision_lead_days=_int("REVISION_LEAD_DAYS", 30, minimum=0),
             attachment_max_bytes=_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024),
@@ -175,6 +182,7 @@ class Settings:
             smtp_tls=_bool("SMTP_TLS", False),
             smtp_from=os.environ.get("SMTP_FROM") or "laeremiddelkatalogen@localhost",
             notify_max_attempts=_int("NOTIFY_MAX_ATTEMPTS", 6, minimum=1),
+            digest_hour=_int("DIGEST_HOUR", 7, minimum=0),
         )
         values.update(overrides)
         settings = cls(**values)
@@ -199,6 +207,10 @@ class Settings:
         if self.oidc_provider == "entra":
             if not self.oidc_entra_tenant_id:
                 raise ConfigurationError("OIDC_ENTRA_TENANT_ID is required for Entra ID")
+        if self.smtp_host and not self.public_base_url:
+            raise ConfigurationError("PUBLIC_BASE_URL is required when SMTP_HOST is set: every e-mail links to a page")
+        if self.digest_hour > 23:
+            raise ConfigurationError("DIGEST_HOUR must be an hour of the day (0–23)")
         if self.oidc_feide_affiliation_source not in ("userinfo", "groups"):
             raise ConfigurationError("OIDC_FEIDE_AFFILIATION_SOURCE must be userinfo or groups")
 

@@ -139,6 +139,24 @@ class PrivacyRecord(Table, tablename="privacy_record"):
     dpo_advice = Text(null=True, default=None)
 
 
+class ResourceRestriction(Table, tablename="resource_restriction"):
+    """A restriction on use of a resource, from the decision that added it (with its reason) to the
+    one that lifted or changed it. A change lifts the old text and adds the new (``replaces``)."""
+
+    resource = ForeignKey(references=Resource, on_delete=OnDelete.cascade, index=True)
+    text = Text()
+    added_at = Timestamptz()
+    added_by = Varchar(length=200, default="")
+    added_reason = Text(default="")
+    added_case = Integer(null=True, default=None)
+    replaces = Integer(null=True, default=None)
+    lifted_at = Timestamptz(null=True, default=None)
+    lifted_by = Varchar(length=200, null=True, default=None)
+    lift_reason = Text(null=True, default=None)
+    lifted_case = Integer(null=True, default=None)
+    replaced_by = Integer(null=True, default=None)
+
+
 class AccessibilityRecord(Table, tablename="accessibility_record"):
     """The vendor's accessibility claim and the municipality's own assessment of it."""
 
@@ -159,6 +177,22 @@ class AppUser(Table, tablename="app_user"):
     active = Boolean(default=True)
     created_at = Timestamptz()
     last_seen_at = Timestamptz(null=True, default=None)
+    # where ``email`` came from: "idp" (the login), "user" or "admin" (both verified by a link)
+    email_source = Varchar(length=8, null=True, default=None)
+    # an address waiting for its owner to follow the link sent to it
+    email_pending = Varchar(length=320, null=True, default=None)
+    email_token_hash = Varchar(length=64, null=True, default=None)
+    email_token_expires = Timestamptz(null=True, default=None)
+    notification_mode = Varchar(length=16, default="immediate")  # or "digest": one e-mail a day
+    digest_sent_on = Date(null=True, default=None)
+
+
+class ResourceFollower(Table, tablename="resource_follower"):
+    """A person who wants to hear about a resource (above all: that it is being phased out)."""
+
+    resource = ForeignKey(references=Resource, on_delete=OnDelete.cascade)
+    user = ForeignKey(references=AppUser, on_delete=OnDelete.cascade)
+    created_at = Timestamptz()
 
 
 class UserRole(Table, tablename="user_role"):
@@ -237,8 +271,10 @@ TABLES = (
     Resource,
     ResourceFacet,
     PrivacyRecord,
+    ResourceRestriction,
     AccessibilityRecord,
     AppUser,
+    ResourceFollower,
     UserRole,
     UserUnit,
     AppMeta,

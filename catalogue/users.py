@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
+import secrets
 from typing import Any
 
 from catalogue.db import write_transaction
@@ -10,7 +12,8 @@ from catalogue.domain import ALL_ROLES, Role
 from catalogue.problems import Problem
 from catalogue.tables import AppUser, RoleChange, Unit, UserRole, UserUnit
 from catalogue.security.sessions import revoke_user_sessions
-from workflows import audit
+from workflows import audit, notify
+from workflows.tables import Notification
 
 LOCAL_ISSUER = "local"
 
@@ -30,14 +33,16 @@ async def ensure_user(issuer: str, subject: str, display_name: str = "", email: 
         changes: dict[Any, Any] = {AppUser.last_seen_at: _now()}
         if display_name:
             changes[AppUser.display_name] = display_name
-        if email:
-            changes[AppUser.email] = email
         await AppUser.update(changes).where(AppUser.id == row["id"])
+        if email:
+            # the identity provider's address, unless the person verified one of their own here
+            await AppUser.update({AppUser.email: email, AppUser.email_source: "idp"}).where(
+                (AppUser.id == row["id"]) & (AppUser.email_source.is_null() | (AppUser.email_source == "idp")))
         return row["id"]
     async with write_transaction():
         inserted = await AppUser.insert(
             AppUser(issuer=issuer, subject=subject, display_name=display_name or subject, email=email,
-                    created_at=_now(), last_seen_at=_now())
+                    email_source="idp" if email else None, created_at=_now(), last_seen_at=_now())
         ).returning(AppUser.id)
         user_id = inserted[0]["id"]
         if default_role:
@@ -144,3 +149,87 @@ async def set_active(user_id: int, active: bool, actor) -> bool:
         await audit.append("user.activate" if active else "user.deactivate", "user", user_id, {},
                            actor=actor.label, actor_user_id=actor.user_id)
     return True
+
+
+# --- e-mail address and how notifications arrive ----------------------------------------------
+
+EMAIL_LINK_HOURS = 48
+VERIFY_PAGE = "/epost/bekreft"
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def request_email(user_id: int, address: str | None, actor, settings) -> None:
+    """Set a user's e-mail address (the user, or an admin for them). A new address is used once
+    the link sent to it is followed, so mail never goes to an address nobody checked; None
+    removes the address at once."""
+    async with write_transaction():
+        row = await AppUser.select(AppUser.email).where(AppUser.id == user_id).first()
+        if row is None:
+            raise Problem(404, f"No user with id {user_id}.")
+        if address is None:
+            await AppUser.update({AppUser.email: None, AppUser.email_source: None, AppUser.email_pending: None,
+                                  AppUser.email_token_hash: None, AppUser.email_token_expires: None}).where(
+                AppUser.id == user_id)
+            await audit.append("user.email_remove", "user", user_id, {}, actor=actor.label,
+                               actor_user_id=actor.user_id)
+            return
+        if not settings.smtp_host:
+            raise Problem(409, "The service sends no e-mail (SMTP_HOST is not set), so the address cannot be verified.",
+                          errors=[{"field": "email", "message": "no e-mail delivery configured"}])
+        token = secrets.token_urlsafe(32)
+        await AppUser.update({
+            AppUser.email_pending: address, AppUser.email_token_hash: _token_hash(token),
+            AppUser.email_token_expires: _now() + datetime.timedelta(hours=EMAIL_LINK_HOURS),
+        }).where(AppUser.id == user_id)
+        link = f"{VERIFY_PAGE}?token={token}"
+        await notify.enqueue_email(
+            user_id, address, "email_verification", "Bekreft e-postadressen din i Læremiddelkatalogen",
+            f"{'Du' if actor.user_id == user_id else actor.label} har bedt om at varsler fra Læremiddelkatalogen "
+            f"sendes til {address}.\nFølg lenken for å bekrefte adressen. Lenken gjelder i {EMAIL_LINK_HOURS} timer.\n"
+            "Har du ikke bedt om dette, kan du se bort fra e-posten.", link)
+        await audit.append("user.email_request", "user", user_id, {"address": address}, actor=actor.label,
+                           actor_user_id=actor.user_id)
+
+
+async def pending_for_token(token: str) -> dict[str, Any] | None:
+    """The user and address a verification link is for, while the link is valid."""
+    row = await AppUser.select(AppUser.id, AppUser.display_name, AppUser.email_pending,
+                               AppUser.email_token_expires).where(AppUser.email_token_hash == _token_hash(token)).first()
+    if row is None or row["email_pending"] is None:
+        return None
+    expires = row["email_token_expires"]
+    if isinstance(expires, str):
+        expires = datetime.datetime.fromisoformat(expires)
+    if expires is None or (expires if expires.tzinfo else expires.replace(tzinfo=datetime.timezone.utc)) < _now():
+        return None
+    return row
+
+
+async def verify_email(token: str) -> int:
+    """Follow a verification link: the pending address becomes the user's address. The link works once."""
+    async with write_transaction():
+        row = await pending_for_token(token)
+        if row is None:
+            raise Problem(404, "The link is unknown, used or expired. Ask for a new one.",
+                          errors=[{"field": "token", "message": "unknown, used or expired"}])
+        await AppUser.update({AppUser.email: row["email_pending"], AppUser.email_source: "verified",
+                              AppUser.email_pending: None, AppUser.email_token_hash: None,
+                              AppUser.email_token_expires: None}).where(AppUser.id == row["id"])
+        await audit.append("user.email_verify", "user", row["id"], {"address": row["email_pending"]},
+                           actor=row["display_name"] or f"user:{row['id']}", actor_user_id=row["id"])
+    return row["id"]
+
+
+async def set_notification_mode(user_id: int, mode: str, actor) -> None:
+    """Immediate mail, or one digest a day. Notifications waiting for a digest go out now when the
+    user goes back to immediate mail."""
+    async with write_transaction():
+        await AppUser.update({AppUser.notification_mode: mode}).where(AppUser.id == user_id)
+        if mode == "immediate":
+            await Notification.update({Notification.delivery: "pending"}).where(
+                (Notification.recipient == user_id) & (Notification.delivery == "digest"))
+        await audit.append("user.notification_mode", "user", user_id, {"mode": mode}, actor=actor.label,
+                           actor_user_id=actor.user_id)

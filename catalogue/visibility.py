@@ -15,6 +15,8 @@ LEVEL_CODES = ("barnehage", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10")
 BANDS = {"barnehage": ("barnehage",), "1-4": ("1", "2", "3", "4"), "5-7": ("5", "6", "7"),
          "8-10": ("8", "9", "10")}
 UNIT_SCOPED_STATUSES = ("draft", "in_review")
+# a resource being phased out is still in use until its end date: those told of it can open it
+IN_USE_STATUSES = ("published", "phasing_out")
 
 
 def can_see_unpublished(principal: Principal) -> bool:
@@ -22,13 +24,14 @@ def can_see_unpublished(principal: Principal) -> bool:
 
 
 def visible_statuses(principal: Principal) -> tuple[str, ...] | None:
-    """None means every status; staff and the public see published resources only. ICT mentors
-    also see drafts and resources in review, but only those of their own units (UNIT_SCOPED_STATUSES)."""
+    """None means every status; staff and the public see the resources in use (published, and
+    those being phased out). ICT mentors also see drafts and resources in review, but only those of
+    their own units (UNIT_SCOPED_STATUSES)."""
     if can_see_unpublished(principal):
         return None
     if Role.ICT_MENTOR.value in principal.roles and principal.unit_codes:
-        return ("published", *UNIT_SCOPED_STATUSES)
-    return ("published",)
+        return (*IN_USE_STATUSES, *UNIT_SCOPED_STATUSES)
+    return IN_USE_STATUSES
 
 
 @dataclass

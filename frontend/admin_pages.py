@@ -19,12 +19,13 @@ from catalogue.api.users import _dt, _one, _users
 from catalogue.demo import DEMO_ISSUER
 from catalogue.domain import ALL_ROLES, ROLE_LABELS, UNIT_KINDS, Role
 from catalogue.problems import Problem
-from catalogue.schemas import SubjectPatch, UnitCreate, UnitPatch, UserOut
+from catalogue.schemas import Email, SubjectPatch, UnitCreate, UnitPatch, UserOut
 from catalogue.security.access import Principal, rule
 from catalogue.tables import AppUser, RoleChange, Unit, UserRole
 from frontend import labels
 from frontend.forms import FormErrors, as_list, form_data, norwegian
 from frontend.pages import page_context
+from workflows import service as workflow_service
 from workflows.tables import AuditEntry
 
 ADMIN = rule({Role.ADMIN.value})
@@ -49,6 +50,9 @@ CONFIRMATIONS = {
     "enhet-opprettet": "Enheten {unit} er lagt til.",
     "enhet-lagret": "Endringene i {unit} er lagret.",
     "fag-lagret": "Læreplankodene for {subject} er lagret.",
+    "epost-sendt": "Vi har sendt en lenke til adressen. Den tas i bruk når lenken er fulgt.",
+    "epost-fjernet": "E-postadressen er fjernet.",
+    "saker-overfort": "De åpne sakene er overført.",
 }
 
 # Field errors people can act on, worded for the field they belong to.
@@ -303,8 +307,13 @@ async def _render_user(request: Request, user_id: int, *, errors: FormErrors | N
               "kind": UNIT_KINDS.get(next((u.kind for u in all_units if u.code == code), ""), "")}
              for code in user.units]
     principal: Principal = request.user
+    open_cases = await workflow_service.open_cases_of(user_id)
+    case_units = {u for c in open_cases for u in c["proposer_units"]}
+    successors = [(uid, name) for uid, name in await _mentors_of(case_units) if uid != user_id]
     return Template(template_name="admin/user.html", status_code=status_code, context=page_context(
-        request, person=_user_row(user, unit_names), email=user.email, created=_when(user.created_at),
+        request, person=_user_row(user, unit_names), email=user.email, email_pending=user.email_pending,
+        open_cases=open_cases, successors=successors, unit_names=unit_names,
+        sends_mail=bool(request.app.state.settings.smtp_host), created=_when(user.created_at),
         last_seen=_when(user.last_seen_at), roles=roles, units=units,
         role_options=[(code, text) for code, text in ROLE_OPTIONS if code not in user.roles],
         unit_options=[(u.code, u.name) for u in all_units if u.active and u.code not in user.units],
@@ -404,6 +413,70 @@ async def user_status(request: Request, user_id: FromPath[int]) -> Response:
         return await _render_user(request, user_id, refusal=_refusal(problem), status_code=409)
     message = ("aktivert" if active else "deaktivert") if changed else "status-uendret"
     return _after(f"/admin/brukere/{user_id}", message)
+
+
+@post("/admin/brukere/{user_id:int}/epost", opt=ADMIN, include_in_schema=False)
+async def user_email(request: Request, user_id: FromPath[int]) -> Response:
+    """Set a user's e-mail address: a link is sent to it, and it is used once followed. Empty removes it."""
+    data = await form_data(request)
+    address = data.get("epost").strip() if isinstance(data.get("epost"), str) else ""
+    await _one(user_id)
+    if address:
+        try:
+            msgspec.convert(address, Email)
+        except msgspec.ValidationError:
+            errors = FormErrors()
+            errors.add("epost", "Skriv en gyldig e-postadresse, for eksempel navn@kommune.no.")
+            return await _render_user(request, user_id, errors=errors, values={"epost": address}, status_code=422)
+    try:
+        await user_service.request_email(user_id, address or None, request.user, request.app.state.settings)
+    except Problem as problem:
+        if problem.status_code == 404:
+            raise
+        return await _render_user(request, user_id, values={"epost": address}, status_code=409,
+                                  refusal="Tjenesten er ikke satt opp til å sende e-post (SMTP_HOST), så adressen "
+                                          "kan ikke bekreftes.")
+    return _after(f"/admin/brukere/{user_id}", "epost-sendt" if address else "epost-fjernet")
+
+
+@post("/admin/brukere/{user_id:int}/overfor", opt=ADMIN, include_in_schema=False)
+async def user_hand_over(request: Request, user_id: FromPath[int]) -> Response:
+    """Hand a leaving ICT mentor's open cases (those ticked) to another mentor of the units."""
+    data = await form_data(request)
+    await _one(user_id)
+    target = data.get("til")
+    chosen = [int(c) for c in as_list(data.get("saker")) if str(c).isdigit()]
+    errors = FormErrors()
+    if not (isinstance(target, str) and target.isdigit()):
+        errors.add("til", "Velg IKT-veilederen som skal overta sakene.")
+    if not chosen:
+        errors.add("saker", "Kryss av for sakene som skal overføres.")
+    if errors:
+        return await _render_user(request, user_id, errors=errors, values={"til": target, "saker": chosen},
+                                  status_code=422)
+    try:
+        await workflow_service.hand_over(user_id, int(target), request.user, chosen)
+    except Problem as problem:
+        if problem.status_code == 404:
+            raise
+        errors.add("til", "IKT-veilederen er ikke knyttet til enhetene til alle sakene du valgte. "
+                          "Velg en annen, eller færre saker.")
+        return await _render_user(request, user_id, errors=errors, values={"til": target, "saker": chosen},
+                                  status_code=422)
+    return _after(f"/admin/brukere/{user_id}", "saker-overfort")
+
+
+async def _mentors_of(units: set[str]) -> list[tuple[int, str]]:
+    """Active ICT mentors of any of these units."""
+    if not units:
+        return []
+    marks = ", ".join("{}" for _ in units)
+    rows = await AppUser.raw(
+        "SELECT DISTINCT u.id, u.display_name FROM app_user u JOIN user_role r ON r.\"user\" = u.id"
+        " JOIN user_unit uu ON uu.\"user\" = u.id JOIN unit ON unit.id = uu.unit"
+        f" WHERE r.role = {{}} AND u.active = {{}} AND unit.code IN ({marks}) ORDER BY u.display_name, u.id",
+        Role.ICT_MENTOR.value, True, *sorted(units))
+    return [(r["id"], r["display_name"] or f"Bruker {r['id']}") for r in rows]
 
 
 # --- units ---------------------------------------------------------------------------------
@@ -573,6 +646,7 @@ async def update_subject(request: Request, code: FromPath[str]) -> Response:
 
 
 admin_page_handlers: list = [
-    admin_home, users_page, user_page, grant_role, revoke_role, add_unit, remove_unit, user_status,
+    admin_home, users_page, user_page, grant_role, revoke_role, add_unit, remove_unit, user_status, user_email,
+    user_hand_over,
     units_page, create_unit, unit_page, update_unit, subjects_page, update_subject,
 ]

@@ -4,18 +4,23 @@ reviewers see more."""
 from __future__ import annotations
 
 import json
+import re
+from typing import Any
 from urllib.parse import urlencode
 
 import msgspec
-from litestar import Request, get
+from litestar import Request, Response, get, post
 from litestar.params import FromPath
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
-from catalogue import domain
+from catalogue import domain, followers, restrictions
+from catalogue.problems import Problem
 from catalogue.resources import get_resource
-from catalogue.security.access import PUBLIC, rule
+from catalogue.restrictions import Change
+from catalogue.security.access import PUBLIC, SIGNED_IN, rule
 from catalogue.tables import KindergartenArea, Subject
 from frontend import labels
+from frontend.forms import FormErrors, form_data
 from frontend.pages import page_context
 from frontend.search_adapter import PAGE_SIZE, SearchRequest, run_search
 
@@ -100,29 +105,124 @@ async def search_page(request: Request) -> Template:
     )
 
 
-@get("/ressurser/{resource_id:int}", opt=rule(PUBLIC), include_in_schema=False)
-async def resource_page(request: Request, resource_id: FromPath[int]) -> Template:
-    """What it is, for whom, how to get access, restrictions, privacy in plain words, accessibility;
-    reviewers also see the full privacy record and the case history."""
+RESOURCE_MESSAGES = {
+    "begrensning-lagt-til": "Begrensningen er lagt til.",
+    "begrensning-endret": "Begrensningen er endret. Den gamle teksten står i historikken.",
+    "begrensning-opphevet": "Begrensningen er opphevet.",
+    "folger": "Du følger læremidlet og får beskjed hvis det skal fases ut.",
+    "folger-ikke": "Du følger ikke lenger læremidlet.",
+}
+RESTRICTION_ERRORS = {  # the service's field → the page's field and what to do
+    "text": ("tekst", "Skriv begrensningen slik den skal lyde."),
+    "reason": ("begrunnelse", "Skriv en begrunnelse for beslutningen."),
+}
+
+
+async def _resource_page(request: Request, resource_id: int, *, errors: FormErrors | None = None,
+                         posted: dict[str, Any] | None = None, source: str | None = None,
+                         status: int = 200) -> Template:
+    """What it is, for whom, how to get access, the restrictions in force and their history,
+    privacy in plain words, accessibility; reviewers also see the full privacy record and the cases."""
+    from frontend.workflow.common import fmt_date, fmt_time
+    from workflows.definitions import WORKFLOWS
+    from workflows.tables import Case
+
     principal = request.user
     resource = await get_resource(resource_id, principal)
     subjects, areas = await taxonomy_names()
     reviewer = principal.has_any(REVIEW_ROLES)
-    cases = []
-    if reviewer:
-        from workflows.definitions import WORKFLOWS
-        from workflows.tables import Case
-
-        rows = await Case.select(Case.id, Case.kind, Case.state, Case.outcome).where(
-            Case.resource == resource_id).order_by(Case.id, ascending=False)
-        cases = [{"id": c["id"], "kind": WORKFLOWS[c["kind"]].label_nb,
-                  "state": WORKFLOWS[c["kind"]].states[c["state"]].label_nb} for c in rows]
+    rows = await Case.select(Case.id, Case.kind, Case.state, Case.outcome, Case.end_date, Case.closed_at).where(
+        Case.resource == resource_id).order_by(Case.id, ascending=False)
+    cases = [{"id": c["id"], "kind": WORKFLOWS[c["kind"]].label_nb,
+              "state": WORKFLOWS[c["kind"]].states[c["state"]].label_nb} for c in rows] if reviewer else []
+    end_date = next((c["end_date"] for c in rows if c["kind"] == "phase_out" and c["closed_at"] is None), None)
+    history = await restrictions.history(resource_id)
+    signed_in = not principal.is_anonymous
     privacy_dict = msgspec.to_builtins(resource.privacy)
-    return Template(template_name="catalogue/resource.html", context=page_context(
+    return Template(template_name="catalogue/resource.html", status_code=status, context=page_context(
         request, r=resource, subjects=subjects, areas=areas, labels=labels, reviewer=reviewer,
-        signed_in=not principal.is_anonymous, privacy_rows=labels.privacy_summary(privacy_dict),
+        signed_in=signed_in, privacy_rows=labels.privacy_summary(privacy_dict),
         privacy=privacy_dict, cases=cases,
+        in_force=[h for h in history if h.status == "active"], restriction_history=history if signed_in else [],
+        by_id={h.id: h for h in history},
+        may_decide=principal.has_any(domain.CATALOGUE_EDITORS) and resource.status not in ("archived", "phased_out"),
+        following=await followers.is_following(resource_id, principal.user_id) if signed_in else False,
+        end_date=end_date, fmt_date=fmt_date, fmt_time=fmt_time, errors=errors, posted=posted or {},
+        source=source, message=RESOURCE_MESSAGES.get(request.query_params.get("melding", "")),
     ))
+
+
+@get("/ressurser/{resource_id:int}", opt=rule(PUBLIC), include_in_schema=False)
+async def resource_page(request: Request, resource_id: FromPath[int]) -> Template:
+    return await _resource_page(request, resource_id)
+
+
+def _restriction_errors(problem: Problem, prefix: str) -> FormErrors:
+    if problem.status_code in (401, 403, 404):
+        raise problem
+    errors = FormErrors()
+    if problem.status_code == 409:
+        errors.general.append("Begrensningen er allerede endret eller opphevet, eller finnes fra før. "
+                              "Se over begrensningene slik de er nå.")
+        return errors
+    for item in problem.errors or []:
+        name, text = RESTRICTION_ERRORS.get(str(item.get("field", "")), ("tekst", "Sjekk verdien i feltet."))
+        longest = re.match(r"at most (\d+)", str(item.get("message", "")))
+        errors.add(prefix + name, f"Teksten er for lang (høyst {longest.group(1)} tegn)." if longest else text)
+    return errors
+
+
+@post("/ressurser/{resource_id:int}/begrensninger", opt=rule(domain.CATALOGUE_EDITORS), include_in_schema=False)
+async def restriction_add(request: Request, resource_id: FromPath[int]) -> Response:
+    """The sector office adds a restriction on use, with the reason for it."""
+    posted = await form_data(request)
+    text, reason = _text(posted.get("ny-tekst")), _text(posted.get("ny-begrunnelse"))
+    try:
+        await restrictions.decide(resource_id, request.user, add=(text, reason))
+    except Problem as problem:
+        errors = _restriction_errors(problem, "ny-")
+        return await _resource_page(request, resource_id, errors=errors, posted=posted, source="ny",
+                                    status=409 if problem.status_code == 409 else 422)
+    return Redirect(f"/ressurser/{resource_id}?melding=begrensning-lagt-til#begrensninger", status_code=303)
+
+
+@post("/ressurser/{resource_id:int}/begrensninger/{restriction_id:int}", opt=rule(domain.CATALOGUE_EDITORS),
+      include_in_schema=False)
+async def restriction_decide(request: Request, resource_id: FromPath[int], restriction_id: FromPath[int]) -> Response:
+    """Change the wording of a restriction in force, or lift it, with the reason."""
+    posted = await form_data(request)
+    choice = _text(posted.get("valg"))
+    prefix = f"b{restriction_id}-"
+    if choice not in ("endre", "opphev"):
+        errors = FormErrors()
+        errors.add(prefix + "valg", "Velg om begrensningen skal endres eller oppheves.")
+        return await _resource_page(request, resource_id, errors=errors, posted=posted, source=prefix, status=422)
+    change = Change(restriction_id, "change" if choice == "endre" else "lift",
+                    _text(posted.get(prefix + "begrunnelse")), _text(posted.get(prefix + "tekst")))
+    try:
+        await restrictions.decide(resource_id, request.user, change=change)
+    except Problem as problem:
+        errors = _restriction_errors(problem, prefix)
+        return await _resource_page(request, resource_id, errors=errors, posted=posted, source=prefix,
+                                    status=409 if problem.status_code == 409 else 422)
+    done = "begrensning-endret" if choice == "endre" else "begrensning-opphevet"
+    return Redirect(f"/ressurser/{resource_id}?melding={done}#begrensninger", status_code=303)
+
+
+@post("/ressurser/{resource_id:int}/folg", opt=rule(SIGNED_IN), include_in_schema=False)
+async def resource_follow(request: Request, resource_id: FromPath[int]) -> Response:
+    """Follow a resource (be told if it is to be phased out), or stop following it."""
+    posted = await form_data(request)
+    await get_resource(resource_id, request.user)  # 404 when hidden
+    if _text(posted.get("folg")) == "nei":
+        await followers.unfollow(resource_id, request.user.user_id)
+        return Redirect(f"/ressurser/{resource_id}?melding=folger-ikke", status_code=303)
+    await followers.follow(resource_id, request.user.user_id)
+    return Redirect(f"/ressurser/{resource_id}?melding=folger", status_code=303)
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
 
 
 @get("/personvern", opt=rule(PUBLIC), include_in_schema=False)
@@ -131,7 +231,7 @@ async def privacy_page(request: Request) -> Template:
     from catalogue.tables import Resource
 
     rows = await Resource.raw(
-        "SELECT r.id, r.name, r.is_demo, p.processes_personal_data, p.data_categories, p.data_location,"
+        "SELECT r.id, r.name, r.is_demo, r.restrictions, p.processes_personal_data, p.data_categories, p.data_location,"
         " p.transfers_outside_eea, p.dpa_status, p.dpia_status, p.dpia_risk_level"
         " FROM resource r JOIN privacy_record p ON p.resource = r.id WHERE r.status = {}", "published")
     rows.sort(key=lambda r: r["name"].casefold())
@@ -152,10 +252,12 @@ async def privacy_page(request: Request) -> Template:
         if r["dpia_status"] == "completed" and r["dpia_risk_level"]:
             dpia += f" ({labels.label('risk', r['dpia_risk_level']).lower()} risiko)"
         out.append({"id": r["id"], "name": r["name"], "demo": bool(r["is_demo"]), "data": data,
+                    "restrictions": [line for line in (r["restrictions"] or "").split("\n") if line.strip()],
                     "location": location, "dpa": labels.label("dpa", r["dpa_status"]), "dpia": dpia})
     return Template(template_name="catalogue/privacy.html", context=page_context(
         request, rows=out, total=len(out),
         with_personal_data=sum(1 for r in rows if r["processes_personal_data"])))
 
 
-catalogue_page_handlers = [search_page, resource_page, privacy_page]
+catalogue_page_handlers = [search_page, resource_page, restriction_add, restriction_decide, resource_follow,
+                           privacy_page]

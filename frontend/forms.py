@@ -13,6 +13,23 @@ from catalogue.problems import Problem
 
 # Known English problem messages and their Norwegian wording for people.
 MESSAGES = [
+    (r"attach the data processing agreement",
+     "Last opp databehandleravtalen som vedlegg til saken (dokumenttype Databehandleravtale)."),
+    (r"attach the DPIA", "Last opp DPIA-en som vedlegg til saken (dokumenttype DPIA)."),
+    (r"data processing agreement expired", "Databehandleravtalen er utløpt. Den må fornyes før godkjenning."),
+    (r"routine does not allow exceptions", "Kommunens rutine tillater ikke unntak. La feltet stå tomt."),
+    (r"needs the DPO's advice",
+     "Høy risiko etter DPIA krever råd fra personvernombudet. Be om råd, og vent på svaret."),
+    (r"name of who approves the DPIA", "Høy risiko etter DPIA krever navnet på den som godkjenner DPIA-en."),
+    (r"whether Datatilsynet is consulted",
+     "Høy risiko etter DPIA: oppgi om Datatilsynet rådspørres før behandlingen starter (art. 36)."),
+    (r"before Datatilsynet has answered",
+     "Behandlingen kan ikke starte før Datatilsynet har svart på forhåndsdrøftingen."),
+    (r"answer on prior consultation", "Begrunn svaret om forhåndsdrøfting."),
+    (r"last day the resource is in use", "Skriv siste dag læremidlet er i bruk."),
+    (r"end date cannot be in the past", "Sluttdatoen kan ikke ha passert."),
+    (r"advice may be at most", "Rådet kan være på høyst 2000 tegn."),
+    (r"no longer in force", "Begrensningen er allerede endret eller opphevet. Se over saken slik den er nå."),
     (r"cannot be true when no personal data", "Kan ikke være ja når læremidlet ikke behandler personopplysninger."),
     (r"only applies when data is transferred outside",
      "Velg overføringsgrunnlag bare når opplysninger overføres ut av EU/EØS."),

@@ -372,6 +372,16 @@ def test_privacy_and_procurement_reviews_through_the_pages_publish_the_resource(
         "reason": "Ok.", "versjon": case_version(flow, case_id)}, status=422)
     assert 'href="#f-form-record-dpa_date"' in wrong.text and 'href="#f-form-record-dpa_reference"' in wrong.text
     assert "Skriv en gyldig dato som dd.mm.åååå" in wrong.text and 'value="31.02.2026"' in wrong.text
+    # the record names a DPA and a DPIA: approval waits for the documents, and says which
+    missing = send(api, f"/saker/{case_id}/beslutning", token, {
+        **fields, "action": "approve", "reason": "Ok.", "versjon": case_version(flow, case_id)}, status=422)
+    assert "Last opp databehandleravtalen som vedlegg" in missing.text and "Last opp DPIA-en som vedlegg" in missing.text
+    assert 'href="#f-form-record-dpa_reference"' in missing.text and 'href="#f-form-record-dpia_status"' in missing.text
+    for kind, name in (("dpa", "databehandleravtale.pdf"), ("dpia", "dpia.pdf")):
+        send(api, f"/saker/{case_id}/vedlegg", token, {"dokumenttype": kind},
+             files={"fil": (name, b"%PDF-1.4\n%" + kind.encode(), "application/pdf")})
+    shown = page(api, f"/saker/{case_id}")
+    assert "databehandleravtale.pdf</a> (Databehandleravtale)" in shown
     send(api, f"/saker/{case_id}/beslutning", token, {
         **fields, "action": "approve", "reason": "Personvernet er ivaretatt.", "versjon": case_version(flow, case_id)})
     case = flow.case(case_id)

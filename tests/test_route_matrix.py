@@ -16,6 +16,7 @@ from tests.conftest import resource_body
 EDITORS = frozenset({"sector_reviewer", "admin"})
 ADMIN = frozenset({"admin"})
 PROPOSERS = frozenset({"ict_mentor", "admin"})
+SECTOR_OFFICE = frozenset({"sector_reviewer", "admin"})
 
 SPEC = {
     ("GET", "/health"): PUBLIC,
@@ -25,6 +26,16 @@ SPEC = {
     ("GET", "/ressurser"): PUBLIC,
     ("GET", "/ressurser/{resource_id}"): PUBLIC,
     ("GET", "/personvern"): PUBLIC,
+    ("POST", "/ressurser/{resource_id}/begrensninger"): EDITORS,
+    ("POST", "/ressurser/{resource_id}/begrensninger/{restriction_id}"): EDITORS,
+    ("POST", "/ressurser/{resource_id}/folg"): SIGNED_IN,
+    ("GET", "/varsler/innstillinger"): SIGNED_IN,
+    ("POST", "/varsler/innstillinger"): SIGNED_IN,
+    ("GET", "/epost/bekreft"): PUBLIC,
+    ("POST", "/epost/bekreft"): PUBLIC,
+    ("GET", "/revisjoner"): SECTOR_OFFICE,
+    ("POST", "/admin/brukere/{user_id}/epost"): ADMIN,
+    ("POST", "/admin/brukere/{user_id}/overfor"): ADMIN,
     ("GET", "/forslag/ny"): PROPOSERS,
     ("POST", "/forslag/ny"): PROPOSERS,
     ("GET", "/forslag"): PROPOSERS,
@@ -69,6 +80,13 @@ SPEC = {
     ("GET", "/api/v1/resources/{resource_id}"): SIGNED_IN,
     ("PATCH", "/api/v1/resources/{resource_id}"): EDITORS,
     ("POST", "/api/v1/resources/{resource_id}/archive"): EDITORS,
+    ("GET", "/api/v1/resources/{resource_id}/restrictions"): SIGNED_IN,
+    ("POST", "/api/v1/resources/{resource_id}/restrictions"): EDITORS,
+    ("PUT", "/api/v1/resources/{resource_id}/restrictions/{restriction_id}"): EDITORS,
+    ("POST", "/api/v1/resources/{resource_id}/restrictions/{restriction_id}/lift"): EDITORS,
+    ("GET", "/api/v1/resources/{resource_id}/follow"): SIGNED_IN,
+    ("PUT", "/api/v1/resources/{resource_id}/follow"): SIGNED_IN,
+    ("DELETE", "/api/v1/resources/{resource_id}/follow"): SIGNED_IN,
     ("GET", "/api/v1/levels"): SIGNED_IN,
     ("GET", "/api/v1/subjects"): SIGNED_IN,
     ("GET", "/api/v1/subjects/{code}"): SIGNED_IN,
@@ -80,6 +98,9 @@ SPEC = {
     ("GET", "/api/v1/units/{code}"): SIGNED_IN,
     ("PATCH", "/api/v1/units/{code}"): ADMIN,
     ("GET", "/api/v1/users/me"): SIGNED_IN,
+    ("PATCH", "/api/v1/users/me"): SIGNED_IN,
+    ("POST", "/api/v1/users/email-verification"): PUBLIC,
+    ("POST", "/api/v1/users/{user_id}/hand-over"): ADMIN,
     ("GET", "/api/v1/users"): ADMIN,
     ("GET", "/api/v1/users/{user_id}"): ADMIN,
     ("PATCH", "/api/v1/users/{user_id}"): ADMIN,
@@ -109,6 +130,7 @@ SPEC = {
     ("GET", "/api/v1/wishes"): SIGNED_IN,
     ("GET", "/api/v1/wishes/{wish_id}"): SIGNED_IN,
     ("POST", "/api/v1/wishes/{wish_id}/decline"): PROPOSERS,
+    ("GET", "/api/v1/revisions"): SECTOR_OFFICE,
     ("GET", "/api/v1/notifications"): SIGNED_IN,
     ("POST", "/api/v1/notifications/{notification_id}/read"): SIGNED_IN,
 }
@@ -145,7 +167,9 @@ def test_every_route_is_in_the_specification_with_the_declared_rule(app):
 def objects(api):
     admin = api.headers("admin")
     api.post("/api/v1/units", json={"code": "matrise-skole", "name": "Matriseskolen", "kind": "skole"}, headers=admin)
-    resource = api.post("/api/v1/resources", json=resource_body(), headers=admin).json()
+    resource = api.post("/api/v1/resources", json=resource_body(restrictions="Ikke bilder av elever."),
+                        headers=admin).json()
+    restriction = api.get(f"/api/v1/resources/{resource['id']}/restrictions", headers=admin).json()[0]
     user = api.get("/api/v1/users/me", headers=admin).json()
     proposal = {"resource": resource_body(name="Matriseforslag", status="draft"),
                 "justification": {"pedagogical_purpose": "Test", "units": ["matrise-skole"]}}
@@ -153,7 +177,8 @@ def objects(api):
     wish = api.post("/api/v1/wishes", json={"name": "Noe", "unit": "matrise-skole", "reason": "Fordi"},
                     headers=admin).json()
     return {"resource_id": resource["id"], "code": "MAT", "user_id": user["id"], "role": "dpo",
-            "case_id": case["id"], "wish_id": wish["id"], "attachment_id": 1, "notification_id": 1}
+            "case_id": case["id"], "wish_id": wish["id"], "attachment_id": 1, "notification_id": 1,
+            "restriction_id": restriction["id"]}
 
 
 def _path(template: str, objects: dict) -> str:

@@ -146,6 +146,8 @@ def test_every_case_action_appends_an_audit_row(flow, api):
                           headers={**flow.mentor, "If-Match": etag_of(flow.case(case_id))})
     assert edited.status_code == 200
     flow.act(case_id, flow.mentor, "resubmit")
+    flow.attach(case_id, "dpa")
+    flow.attach(case_id, "dpia")
     flow.approve(case_id, "privacy_review")
     flow.act(case_id, flow.tech, "approve_with_restrictions", reason="OK", restrictions="Kun skoletid.",
              form=FORMS["procurement"])
@@ -155,8 +157,9 @@ def test_every_case_action_appends_an_audit_row(flow, api):
     assert events == ["create", "submit", "save_form", "approve", "comment", "assign", "return", "edit",
                       "resubmit", "approve", "approve_with_restrictions"]
     audit = history["audit"]
-    # one audit row per event, in the same order
-    assert [a["action"] for a in audit] == [f"case.{e}" for e in events]
+    # one audit row per event, in the same order; the documents attached are audited too
+    assert [a["action"] for a in audit] == [f"case.{e}" for e in events[:9]] + ["case.attach", "case.attach"] + [
+        f"case.{e}" for e in events[9:]]
     assert [a["id"] for a in audit] == sorted(a["id"] for a in audit)
     assert len({a["entry_hash"] for a in audit}) == len(audit)
     decision = next(a for a in audit if a["action"] == "case.return")

@@ -131,7 +131,7 @@ def test_a_revision_is_renewed_after_privacy_and_pedagogical_review(flow, settin
     assert early.status_code == 409 and early.json()["allowed_actions"] == []
     assert flow.post_action(case_id, flow.sector, "approve", reason="OK", form=privacy_form()).status_code == 403
     assert names(flow.case(case_id, flow.privacy)["allowed_actions"]) == {
-        "approve", "approve_with_restrictions", "phase_out"}
+        "approve", "approve_with_restrictions", "phase_out", "request_dpo_advice"}
 
     record = privacy_record(dpa_reference="DBA-2026-REV", dpa_expires=FAR)
     after = flow.act(case_id, flow.privacy, "approve", reason="Avtalen er fornyet.", form=privacy_form(record))
@@ -181,8 +181,9 @@ def test_a_revision_ending_in_phase_out_opens_a_phase_out_case_gated_by_its_chec
     else:
         decider = flow.privacy
     missing = flow.post_action(revision_id, decider, "phase_out")
-    assert missing.status_code == 422 and "reason" in [e["field"] for e in missing.json()["errors"]]
-    revision = flow.act(revision_id, decider, "phase_out", reason="Leverandøren legger ned tjenesten.")
+    assert missing.status_code == 422 and {"reason", "end_date"} <= {e["field"] for e in missing.json()["errors"]}
+    end = (today() + datetime.timedelta(days=60)).isoformat()
+    revision = flow.act(revision_id, decider, "phase_out", reason="Leverandøren legger ned tjenesten.", end_date=end)
     assert revision["state"] == "phasing_out_decided" and revision["outcome"] == "phase_out"
     assert revision["closed_at"] is not None and revision["resource_status"] == "phasing_out"
 
@@ -190,7 +191,7 @@ def test_a_revision_ending_in_phase_out_opens_a_phase_out_case_gated_by_its_chec
     assert len(phase_outs) == 1 and phase_outs[0]["resource_id"] == resource["id"]
     case_id = phase_outs[0]["id"]
     case = flow.case(case_id, flow.sector)
-    assert case["state"] == "phasing_out" and case["step_role"] == "sector_reviewer"
+    assert case["state"] == "phasing_out" and case["step_role"] == "sector_reviewer" and case["end_date"] == end
     assert [i["item"] for i in case["checklist"]] == ["vendor_data_deleted", "feide_access_removed", "licence_ended"]
     assert not any(i["confirmed"] for i in case["checklist"])
     assert case["allowed_actions"] == []  # complete is not offered before the checklist is done

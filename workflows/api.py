@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from typing import Annotated, Any, Literal, Optional
 
@@ -16,7 +17,8 @@ from catalogue.problems import Problem
 from catalogue.resources import get_resource
 from catalogue.schemas import ResourceOut, ResourcePatch
 from catalogue.security.access import SIGNED_IN, Principal, rule
-from workflows import attachments, audit, service, wishes
+from catalogue.tables import AppUser
+from workflows import attachments, audit, notify, scheduler, service, wishes
 from workflows.duplicates import find_duplicates
 from workflows.schemas import (
     ActionRequest,
@@ -33,9 +35,13 @@ from workflows.schemas import (
     DuplicateCheck,
     EventOut,
     FormSave,
+    HandedOver,
+    HandOver,
     NotificationOut,
     ProposalCreate,
     ProposalCreated,
+    RevisionDueOut,
+    RevisionOverview,
     WishCreate,
     WishDecline,
     WishOut,
@@ -65,8 +71,8 @@ class CaseController(Controller):
 
     @post("/duplicates", opt=rule(DUPLICATE_CHECKERS), status_code=200,
           summary="Likely duplicates of a resource someone is about to propose")
-    async def duplicates(self, data: JSONBody[DuplicateCheck]) -> list[Duplicate]:
-        return await find_duplicates(data.name, data.url, data.vendor)
+    async def duplicates(self, request: Request, data: JSONBody[DuplicateCheck]) -> list[Duplicate]:
+        return await find_duplicates(data.name, data.url, data.vendor, principal=request.user)
 
     @post("/", opt=PROPOSERS, summary="Propose a resource (a draft, or submitted at once with submit=true)")
     async def create(self, request: Request, data: JSONBody[ProposalCreate]) -> Response[ProposalCreated]:
@@ -75,7 +81,7 @@ class CaseController(Controller):
         row = await service.visible_case(case_id, request.user)
         out = await service.case_out(row, request.user)
         duplicates = await find_duplicates(data.resource.name, data.resource.url, data.resource.vendor.name,
-                                           exclude_resource_id=out.resource_id)
+                                           exclude_resource_id=out.resource_id, principal=request.user)
         return Response(ProposalCreated(case=out, duplicates=duplicates), status_code=201,
                         headers={"ETag": etag("case", out.id, out.version), "Location": f"/api/v1/cases/{case_id}"})
 
@@ -168,7 +174,8 @@ class CaseController(Controller):
 
     @post("/{case_id:int}/attachments", opt=CASE_READERS, status_code=201,
           request_max_body_size=32 * 1024 * 1024,
-          summary="Attach a document (multipart field 'file'); PDF, images, text and office files")
+          summary="Attach a document (multipart field 'file', and 'kind': dpa, dpia, accessibility_statement or"
+                  " other); PDF, images, text and office files")
     async def add_attachment(
         self, request: Request, case_id: FromPath[int],
         data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
@@ -177,10 +184,13 @@ class CaseController(Controller):
         if not isinstance(upload, UploadFile):
             raise Problem(422, "Send the document in the multipart field 'file'.",
                           errors=[{"field": "file", "message": "required"}])
+        kind = data.get("kind") or "other"
+        if not isinstance(kind, str):
+            raise Problem(422, "The field 'kind' is text.", errors=[{"field": "kind", "message": "not text"}])
         settings = request.app.state.settings
         content = await upload.read(settings.attachment_max_bytes + 1)
         return await attachments.add(case_id, upload.filename or "vedlegg", content, request.user,
-                                     settings.attachment_max_bytes)
+                                     settings.attachment_max_bytes, kind=kind)
 
     @get("/{case_id:int}/attachments/{attachment_id:int}", opt=CASE_READERS, summary="Download a document")
     async def download(self, request: Request, case_id: FromPath[int], attachment_id: FromPath[int]) -> Response[bytes]:
@@ -246,11 +256,13 @@ class NotificationController(Controller):
         unread: Annotated[bool, QueryParameter(name="unread")] = False,
         limit: Annotated[int, QueryParameter(name="limit", ge=1, le=200)] = 50,
     ) -> list[NotificationOut]:
-        query = Notification.select().where(Notification.recipient == request.user.user_id)
+        query = Notification.select().where((Notification.recipient == request.user.user_id)
+                                            & Notification.kind.not_in(list(notify.EMAIL_ONLY_KINDS)))
         if unread:
             query = query.where(Notification.read_at.is_null())
         rows = await query.order_by(Notification.id, ascending=False).limit(limit)
         return [NotificationOut(id=r["id"], kind=r["kind"], subject=r["subject"], body=r["body"], case_id=r["case"],
+                                link=r["link"],
                                 created_at=_dt(r["created_at"]), read=r["read_at"] is not None,
                                 delivery=r["delivery"]) for r in rows]
 
@@ -263,4 +275,36 @@ class NotificationController(Controller):
             raise Problem(404, f"No notification with id {notification_id}.")
 
 
-workflow_handlers = [CaseController, TaskController, WishController, NotificationController]
+class HandOverController(Controller):
+    path = "/api/v1/users"
+    tags = ["users"]
+
+    @post("/{user_id:int}/hand-over", opt=rule({Role.ADMIN.value}), status_code=200,
+          summary="Hand a leaving ICT mentor's open cases to another mentor of the cases' units")
+    async def hand_over(self, request: Request, user_id: FromPath[int], data: JSONBody[HandOver]) -> HandedOver:
+        if not await AppUser.exists().where(AppUser.id == user_id):
+            raise Problem(404, f"No user with id {user_id}.")
+        moved = await service.hand_over(user_id, data.to_user_id, request.user, data.case_ids)
+        return HandedOver(moved=moved)
+
+
+REVISION_READERS = rule({Role.SECTOR_REVIEWER.value, Role.ADMIN.value})
+
+
+class RevisionController(Controller):
+    path = "/api/v1/revisions"
+    tags = ["cases"]
+
+    @get("/", opt=REVISION_READERS, summary="Revisions overdue and coming up within `days` (the sector office's overview)")
+    async def overview(
+        self, request: Request,
+        days: Annotated[int, QueryParameter(name="days", ge=1, le=366)] = 90,
+    ) -> RevisionOverview:
+        items = [RevisionDueOut(**dataclasses.asdict(r))
+                 for r in await scheduler.revision_overview(request.app.state.settings, days=days)]
+        return RevisionOverview(today=service.today(), days=days, overdue=[r for r in items if r.overdue],
+                                upcoming=[r for r in items if not r.overdue])
+
+
+workflow_handlers = [CaseController, TaskController, WishController, NotificationController, HandOverController,
+                     RevisionController]

@@ -13,7 +13,7 @@ from catalogue.problems import Problem
 from catalogue.resources import now
 from catalogue.security.access import Principal
 from workflows import audit
-from workflows.schemas import AttachmentOut
+from workflows.schemas import DOCUMENT_KINDS, AttachmentOut
 from workflows.service import visible_case
 from workflows.tables import Attachment
 
@@ -57,16 +57,23 @@ def _out(row: dict[str, Any]) -> AttachmentOut:
     uploaded = row["uploaded_at"]
     if not isinstance(uploaded, datetime.datetime):
         uploaded = datetime.datetime.fromisoformat(str(uploaded))
-    return AttachmentOut(id=row["id"], filename=row["filename"], content_type=row["content_type"],
+    return AttachmentOut(id=row["id"], filename=row["filename"], kind=row["document_kind"],
+                         content_type=row["content_type"],
                          size=row["size"], sha256=row["sha256"], uploaded_by=row["uploaded_by"], uploaded_at=uploaded)
 
 
-async def add(case_id: int, filename: str, content: bytes, principal: Principal, max_bytes: int) -> AttachmentOut:
+async def add(case_id: int, filename: str, content: bytes, principal: Principal, max_bytes: int,
+              kind: str = "other") -> AttachmentOut:
+    """Store a document on the case; ``kind`` says what it is (a DPA or DPIA is what a privacy
+    approval looks for)."""
     row = await visible_case(case_id, principal)
     from workflows.service import may_comment
 
     if not may_comment(row, principal):
         raise Problem(403, "You may read this case but not add documents to it.")
+    if kind not in DOCUMENT_KINDS:
+        raise Problem(422, f"Unknown document kind {kind!r}.",
+                      errors=[{"field": "kind", "message": f"one of {', '.join(DOCUMENT_KINDS)}"}])
     if not content:
         raise Problem(422, "The file is empty.", errors=[{"field": "file", "message": "empty"}])
     if len(content) > max_bytes:
@@ -81,17 +88,20 @@ async def add(case_id: int, filename: str, content: bytes, principal: Principal,
     async with write_transaction():
         inserted = await Attachment.insert(Attachment(
             case=case_id, filename=name, content_type=content_type, size=len(content), sha256=digest,
+            document_kind=kind,
             content=content, uploaded_by=principal.label, uploaded_at=now(),
         )).returning(Attachment.id)
         await audit.append("case.attach", "case", case_id,
-                           {"attachment_id": inserted[0]["id"], "filename": name, "sha256": digest, "size": len(content)},
+                           {"attachment_id": inserted[0]["id"], "filename": name, "sha256": digest, "size": len(content),
+                            "kind": kind},
                            actor=principal.label, actor_user_id=principal.user_id)
     return await one(case_id, inserted[0]["id"], principal)
 
 
 async def listing(case_id: int, principal: Principal) -> list[AttachmentOut]:
     await visible_case(case_id, principal)
-    rows = await Attachment.select(Attachment.id, Attachment.filename, Attachment.content_type, Attachment.size,
+    rows = await Attachment.select(Attachment.id, Attachment.filename, Attachment.document_kind,
+                                   Attachment.content_type, Attachment.size,
                                    Attachment.sha256, Attachment.uploaded_by, Attachment.uploaded_at).where(
         Attachment.case == case_id).order_by(Attachment.id)
     return [_out(r) for r in rows]

@@ -6,7 +6,8 @@ which form (structured data) the step captures, and its actions: each action lea
 state and may require a reason or restrictions text. A state with no actions ends the case.
 
 Special targets:
-- ``RETURN_TO_SENDER``: back to the state the case was returned from (resubmission after a return).
+- ``RETURN_TO_SENDER``: back to the state the case came from by an action that ``remembers_origin``
+  (resubmission after a return; the DPO's advice back to the privacy review that asked for it).
 - an ``effect`` names what happens to the resource when the action is taken (see workflows.effects).
 """
 
@@ -31,6 +32,16 @@ class Action:
     decision: str | None = None
     # checklist items that must all be confirmed first
     requires_checklist: bool = False
+    # what the reason field asks for, when it is not the reason for a decision
+    reason_label_nb: str | None = None
+    # the case remembers the state it left, so RETURN_TO_SENDER can lead back there
+    remembers_origin: bool = False
+    # the decision may also lift or change the restrictions in force, each with a reason
+    changes_restrictions: bool = False
+    # the decision names a date: the last day the resource is in use (a phase-out)
+    needs_end_date: bool = False
+    # the DPO's formal advice: "request" asks for it (the reason is the question), "give" answers
+    advice: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,8 @@ class State:
     # phase-out checklist: item → the role that confirms it
     checklist: dict[str, str] = field(default_factory=dict)
     outcome: str | None = None  # set on the case when it ends here
+    # which due date the step gets: "step" (STEP_DUE_DAYS), "return" (RETURN_DUE_DAYS) or none
+    due: str | None = "step"
 
     @property
     def is_final(self) -> bool:
@@ -58,7 +71,17 @@ class Workflow:
     proposer_actions: dict[str, Action] = field(default_factory=dict)
 
 
-def _review(label: str, role: str, form: str, approve_to: str, approve_effect: str | None = None) -> State:
+# The privacy reviewer asks the DPO for formal advice; the case waits in DPO_ADVICE until the DPO
+# answers, then goes back to the step that asked.
+REQUEST_DPO_ADVICE = Action("dpo_advice", "Be personvernombudet om råd", remembers_origin=True, advice="request",
+                            reason_label_nb="Hva ønsker du råd om?")
+DPO_ADVICE = State("Råd fra personvernombudet", actor="dpo", actions={
+    "give_advice": Action(RETURN_TO_SENDER, "Gi råd", advice="give", reason_label_nb="Rådet ditt"),
+})
+
+
+def _review(label: str, role: str, form: str, approve_to: str, approve_effect: str | None = None,
+            extra: dict[str, Action] | None = None) -> State:
     """A review step of a proposal: approve (with or without restrictions), return, reject."""
     return State(
         label_nb=label,
@@ -69,8 +92,9 @@ def _review(label: str, role: str, form: str, approve_to: str, approve_effect: s
             "approve_with_restrictions": Action(approve_to, "Godkjenn med begrensninger", needs_restrictions=True,
                                                 validates_form=True, effect=approve_effect,
                                                 decision="approve_with_restrictions"),
-            "return": Action("returned", "Send tilbake til forslagsstiller", decision="return"),
+            "return": Action("returned", "Send tilbake til forslagsstiller", decision="return", remembers_origin=True),
             "reject": Action("rejected", "Avslå", effect="reject_resource", decision="reject"),
+            **(extra or {}),
         },
     )
 
@@ -81,14 +105,16 @@ PROPOSAL = Workflow(
     label_nb="Forslag om nytt læremiddel",
     initial="draft",
     states={
-        "draft": State("Utkast", actor=PROPOSER, actions={
+        "draft": State("Utkast", actor=PROPOSER, due=None, actions={
             "submit": Action("pedagogical_review", "Send inn", needs_reason=False, effect="submit_resource"),
         }),
         "pedagogical_review": _review("Pedagogisk vurdering", "sector_reviewer", "pedagogical", "privacy_review"),
-        "privacy_review": _review("Personvernvurdering", "privacy_reviewer", "privacy", "procurement"),
+        "privacy_review": _review("Personvernvurdering", "privacy_reviewer", "privacy", "procurement",
+                                  extra={"request_dpo_advice": REQUEST_DPO_ADVICE}),
+        "dpo_advice": DPO_ADVICE,
         "procurement": _review("Innkjøp og teknisk vurdering", "tech_approver", "procurement", "approved",
                                approve_effect="publish"),
-        "returned": State("Sendt tilbake til forslagsstiller", actor=PROPOSER, actions={
+        "returned": State("Sendt tilbake til forslagsstiller", actor=PROPOSER, due="return", actions={
             "resubmit": Action(RETURN_TO_SENDER, "Send inn på nytt", needs_reason=False),
         }),
         "approved": State("Godkjent og publisert", outcome="approved"),
@@ -110,16 +136,20 @@ REVISION = Workflow(
                                                 needs_restrictions=True, validates_form=True,
                                                 decision="approve_with_restrictions"),
             "phase_out": Action("phasing_out_decided", "Anbefal utfasing", effect="start_phase_out",
-                                decision="reject"),
+                                decision="reject", needs_end_date=True),
+            "request_dpo_advice": REQUEST_DPO_ADVICE,
         }),
+        "dpo_advice": DPO_ADVICE,
         "pedagogical_review": State("Pedagogisk vurdering (revisjon)", actor="sector_reviewer", form="pedagogical",
                                     actions={
-            "renew": Action("renewed", "Forny", validates_form=True, effect="renew", decision="approve"),
+            "renew": Action("renewed", "Forny", validates_form=True, effect="renew", decision="approve",
+                            changes_restrictions=True),
             "renew_with_restrictions": Action("renewed", "Forny med begrensninger", needs_restrictions=True,
                                               validates_form=True, effect="renew",
-                                              decision="approve_with_restrictions"),
+                                              decision="approve_with_restrictions", changes_restrictions=True),
             "back_to_privacy": Action("privacy_review", "Send tilbake til personvernvurdering", decision="return"),
-            "phase_out": Action("phasing_out_decided", "Fase ut", effect="start_phase_out", decision="reject"),
+            "phase_out": Action("phasing_out_decided", "Fase ut", effect="start_phase_out", decision="reject",
+                                needs_end_date=True),
         }),
         "renewed": State("Fornyet", outcome="renewed"),
         "phasing_out_decided": State("Besluttet faset ut", outcome="phase_out"),

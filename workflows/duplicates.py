@@ -1,15 +1,21 @@
 """Likely duplicates of a proposed resource: the same URL (host and path), the same vendor, or a
-similar name, among resources already in the catalogue or in open cases."""
+similar name, among resources already in the catalogue or in open cases. A draft no one has
+submitted yet is shown only to those who may see it (as its case would be); submitted cases are
+shown across units."""
 
 from __future__ import annotations
 
 import difflib
+import json
 import re
 import unicodedata
 from urllib.parse import urlsplit
 
+from catalogue.security.access import Principal
 from catalogue.tables import Resource
+from catalogue.visibility import can_see_unpublished
 from workflows.schemas import Duplicate
+from workflows.service import can_see
 
 SIMILARITY = 0.82
 
@@ -29,18 +35,37 @@ def normalise_url(url: str | None) -> str:
     return f"{host}{path}"
 
 
+def _draft_visible(row: dict, principal: Principal) -> bool:
+    """A draft as its case shows it: to insiders, its proposer and the ICT mentors of its units."""
+    if can_see_unpublished(principal):
+        return True
+    if row["open_case"] is None:
+        return False  # a draft outside any case (entered directly) is the sector office's
+    return can_see({"proposer": row["case_proposer"], "proposer_units": _json_list(row["case_units"])}, principal)
+
+
+def _json_list(value) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else json.loads(value)
+
+
 async def find_duplicates(name: str, url: str | None, vendor: str | None,
-                          exclude_resource_id: int | None = None) -> list[Duplicate]:
+                          exclude_resource_id: int | None = None, *, principal: Principal) -> list[Duplicate]:
     wanted_name, wanted_url = normalise_name(name), normalise_url(url)
     wanted_vendor = (vendor or "").strip().casefold()
     rows = await Resource.raw(
         "SELECT r.id, r.name, r.status, r.url, v.name AS vendor_name, v.name_key,"
-        " (SELECT c.id FROM workflow_case c WHERE c.resource = r.id AND c.closed_at IS NULL) AS open_case"
-        " FROM resource r LEFT JOIN vendor v ON v.id = r.vendor WHERE r.status NOT IN ({}, {})",
+        " c.id AS open_case, c.proposer AS case_proposer, c.proposer_units AS case_units"
+        " FROM resource r LEFT JOIN vendor v ON v.id = r.vendor"
+        " LEFT JOIN workflow_case c ON c.resource = r.id AND c.closed_at IS NULL"
+        " WHERE r.status NOT IN ({}, {})",
         "archived", "rejected")
     found = []
     for row in rows:
         if row["id"] == exclude_resource_id:
+            continue
+        if row["status"] == "draft" and not _draft_visible(row, principal):
             continue
         reasons = []
         candidate = normalise_name(row["name"])

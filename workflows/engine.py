@@ -27,6 +27,9 @@ class AvailableAction:
     needs_reason: bool
     needs_restrictions: bool
     target: str
+    reason_label_nb: str | None = None
+    changes_restrictions: bool = False
+    needs_end_date: bool = False
 
 
 def workflow(kind: str) -> Workflow:
@@ -71,7 +74,8 @@ def available_actions(case: CaseView, principal: Principal) -> list[AvailableAct
         if action.requires_checklist and not all(case.checklist.get(i) for i in state_of(case).checklist):
             continue
         result.append(AvailableAction(name, action.label_nb, action.needs_reason, action.needs_restrictions,
-                                      target_of(case, action)))
+                                      target_of(case, action), action.reason_label_nb, action.changes_restrictions,
+                                      action.needs_end_date))
     return result
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from typing import Annotated, Literal, Optional, Union
 
 import msgspec
@@ -56,10 +57,35 @@ class DpiaScreening(Struct, **Strict):
             bool(self.children_data) and (self.systematic_monitoring or self.large_scale))
 
 
+PriorConsultation = Literal["consulted", "pending", "not_required"]
+PRIOR_CONSULTATION_LABELS = {
+    "consulted": "Datatilsynet er rådspurt, og svaret er fulgt",
+    "pending": "Datatilsynet er rådspurt, svaret er ikke kommet",
+    "not_required": "Forhåndsdrøfting trengs ikke",
+}
+
+
 class PrivacyReview(Struct, **Strict):
     record: PrivacyRecordBody = msgspec.field(default_factory=PrivacyRecordBody)
     screening: DpiaScreening = msgspec.field(default_factory=DpiaScreening)
     notes: Text = ""
+    # a high residual risk after the DPIA: prior consultation with Datatilsynet (GDPR Art. 36)
+    prior_consultation: Optional[PriorConsultation] = None
+    prior_consultation_reason: Text = ""
+    # why an expired DPA or a missing DPA/DPIA document is accepted (only where the routine allows)
+    document_exception_reason: Text = ""
+
+
+@dataclass(frozen=True)
+class ApprovalContext:
+    """What an approval is judged against besides the form: the date, the documents attached to
+    the resource's cases (by kind), whether the DPO gave formal advice in this case, and whether
+    the municipality's routine lets a reviewer accept a document gap with a reason."""
+
+    today: datetime.date
+    documents: frozenset[str] = frozenset()
+    dpo_advice_given: bool = False
+    exceptions_allowed: bool = False
 
 
 class ProcurementReview(Struct, **Strict):
@@ -99,8 +125,57 @@ def decode_form(form: str, data: dict) -> Struct:
         raise Problem(422, f"{field}: {message}", errors=[{"field": field, "message": message}]) from None
 
 
-def check_for_approval(form_name: str, form: Struct, *, resource_licence_model: str = "free") -> None:
-    """The rules a review step must meet before it may approve; 422 naming each missing field."""
+def _check_privacy_documents(form: PrivacyReview, context: ApprovalContext, errors: FieldErrors) -> list[str]:
+    """An expired DPA, and a DPA or DPIA the record names without its document on any of the
+    resource's cases. Accepted with a recorded reason where the routine allows exceptions;
+    returns what was accepted so (for the audit)."""
+    record = form.record
+    gaps: list[tuple[str, str]] = []
+    if record.dpa_expires and record.dpa_expires < context.today:
+        gaps.append(("form.record.dpa_expires",
+                     f"the data processing agreement expired on {record.dpa_expires.isoformat()}; renew it first"))
+    if (record.dpa_status == "signed" or record.dpa_reference) and "dpa" not in context.documents:
+        gaps.append(("form.record.dpa_reference",
+                     "attach the data processing agreement to the case (document kind dpa)"))
+    if record.dpia_status == "completed" and "dpia" not in context.documents:
+        gaps.append(("form.record.dpia_status", "attach the DPIA to the case (document kind dpia)"))
+    reason = form.document_exception_reason.strip()
+    if reason and not context.exceptions_allowed:
+        errors.add("form.document_exception_reason",
+                   "the municipality's routine does not allow exceptions (PRIVACY_EXCEPTIONS_ALLOWED)")
+    if gaps and context.exceptions_allowed and reason:
+        return [field for field, _ in gaps]
+    for field, message in gaps:
+        errors.add(field, message)
+    return []
+
+
+def _check_high_risk(form: PrivacyReview, context: ApprovalContext, errors: FieldErrors) -> None:
+    """A high residual risk after the DPIA: the DPO's advice (GDPR Art. 35(2)), a named approver,
+    and a recorded answer on prior consultation with Datatilsynet (Art. 36)."""
+    if form.record.dpia_risk_level != "high":
+        return
+    if not context.dpo_advice_given:
+        errors.add("form.record.dpo_advice",
+                   "a high residual risk needs the DPO's advice: request it and wait for the answer")
+    if not form.record.dpia_approved_by:
+        errors.add("form.record.dpia_approved_by", "a high residual risk needs the name of who approves the DPIA")
+    if form.prior_consultation is None:
+        errors.add("form.prior_consultation",
+                   "a high residual risk: say whether Datatilsynet is consulted first (GDPR Art. 36)")
+    elif form.prior_consultation == "pending":
+        errors.add("form.prior_consultation",
+                   "processing may not start before Datatilsynet has answered the prior consultation")
+    if not form.prior_consultation_reason.strip():
+        errors.add("form.prior_consultation_reason", "give the reason for the answer on prior consultation")
+
+
+def check_for_approval(form_name: str, form: Struct, *, resource_licence_model: str = "free",
+                       context: ApprovalContext | None = None) -> list[str]:
+    """The rules a review step must meet before it may approve; 422 naming each missing field.
+    Returns the privacy fields accepted by exception (with the form's recorded reason)."""
+    context = context or ApprovalContext(today=datetime.date.today())
+    accepted: list[str] = []
     from catalogue.resources import check_privacy
 
     errors = FieldErrors()
@@ -133,6 +208,8 @@ def check_for_approval(form_name: str, form: Struct, *, resource_licence_model: 
                            "the screening says a DPIA is required (children's data and new technology)")
         if record.transfers_outside_eea and record.transfer_basis in (None, "none"):
             errors.add("form.record.transfer_basis", "a transfer outside the EEA needs a legal basis (adequacy or SCC)")
+        accepted = _check_privacy_documents(form, context, errors)
+        _check_high_risk(form, context, errors)
     elif form_name == "procurement":
         assert isinstance(form, ProcurementReview)
         if not form.budget_owner:
@@ -148,4 +225,5 @@ def check_for_approval(form_name: str, form: Struct, *, resource_licence_model: 
         if not form.technical_fit.strip():
             errors.add("form.technical_fit", "describe the technical fit (device management, Feide)")
     errors.raise_if_any()
+    return accepted
 

@@ -1,20 +1,26 @@
 """Notifications: rows in an outbox written in the same transaction as the change, delivered by
 e-mail later (never blocking the action), and shown in the app.
 
+Every notification names the page where its recipient acts (``link``, a path; the e-mail gives it
+in full with PUBLIC_BASE_URL). A user who chose the daily digest gets their notifications in one
+e-mail a day (after DIGEST_HOUR, Norwegian time) instead of one each.
+
 Delivery is safe with several workers: a worker claims a row by moving it from ``pending`` to
 ``sending`` in one UPDATE; a row left ``sending`` by a worker that died is claimed again after
-the claim expires."""
+the claim expires. A digest is claimed by moving the user's ``digest_sent_on`` to today."""
 
 from __future__ import annotations
 
 import datetime
 import logging
+import zoneinfo
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Iterable
 
 import aiosmtplib
 
+from catalogue.db import write_transaction
 from catalogue.settings import Settings
 from catalogue.tables import AppUser, UserRole
 from workflows.tables import Notification
@@ -22,6 +28,9 @@ from workflows.tables import Notification
 log = logging.getLogger("catalogue.notify")
 CLAIM_SECONDS = 600
 BACKOFF_BASE_SECONDS = 60
+OSLO = zoneinfo.ZoneInfo("Europe/Oslo")
+# sent by e-mail only: a digest repeats what the list shows, a verification link proves the mailbox
+EMAIL_ONLY_KINDS = ("digest", "email_verification")
 
 
 def _now() -> datetime.datetime:
@@ -35,24 +44,49 @@ async def users_with_role(role: str) -> list[int]:
     return [r["id"] for r in rows]
 
 
+def _delivery(email: str | None, mode: str | None) -> str:
+    if not email:
+        return "in_app_only"
+    return "digest" if mode == "digest" else "pending"
+
+
 async def enqueue(recipients: Iterable[int | None], kind: str, subject: str, body: str,
-                  case_id: int | None = None) -> int:
-    """Write one outbox row per recipient; call inside the transaction of the change."""
+                  case_id: int | None = None, link: str | None = None) -> int:
+    """Write one outbox row per recipient; call inside the transaction of the change. ``link`` is
+    the page where the recipient acts (the case, by default, when there is one)."""
     ids = sorted({r for r in recipients if r})
     if not ids:
         return 0
     marks = ", ".join("{}" for _ in ids)
-    emails = {r["id"]: r["email"] for r in await AppUser.raw(
-        f"SELECT id, email FROM app_user WHERE id IN ({marks}) AND active = {{}}", *ids, True)}
+    users = {r["id"]: r for r in await AppUser.raw(
+        f"SELECT id, email, notification_mode FROM app_user WHERE id IN ({marks}) AND active = {{}}", *ids, True)}
     stamp = _now()
-    rows = [Notification(recipient=user_id, email=emails.get(user_id), kind=kind, case=case_id,
-                         subject=subject[:300], body=body, created_at=stamp,
-                         delivery="pending" if emails.get(user_id) else "in_app_only",
+    link = link or (f"/saker/{case_id}" if case_id else "/varsler")
+    rows = [Notification(recipient=user_id, email=users[user_id]["email"], kind=kind, case=case_id,
+                         subject=subject[:300], body=body, link=link[:500], created_at=stamp,
+                         delivery=_delivery(users[user_id]["email"], users[user_id]["notification_mode"]),
                          attempts=0, next_attempt_at=stamp)
-            for user_id in ids if user_id in emails]
+            for user_id in ids if user_id in users]
     if rows:
         await Notification.insert(*rows)
     return len(rows)
+
+
+async def enqueue_email(user_id: int, address: str, kind: str, subject: str, body: str, link: str) -> None:
+    """An e-mail to one address that need not be the user's own yet (a verification link)."""
+    stamp = _now()
+    await Notification.insert(Notification(recipient=user_id, email=address, kind=kind, subject=subject[:300],
+                                           body=body, link=link[:500], created_at=stamp, delivery="pending",
+                                           attempts=0, next_attempt_at=stamp))
+
+
+def absolute(settings: Settings, link: str | None) -> str:
+    """The address of a page for an e-mail: PUBLIC_BASE_URL and the path."""
+    link = link or "/varsler"
+    if link.startswith(("http://", "https://")):
+        return link
+    base = settings.public_base_url or f"http://{settings.host}:{settings.port}"
+    return base.rstrip("/") + link
 
 
 @dataclass
@@ -62,13 +96,18 @@ class DeliveryReport:
     failed: int = 0
 
 
-def _message(settings: Settings, to: str, subject: str, body: str) -> EmailMessage:
+def _message(settings: Settings, to: str, subject: str, body: str, link: str | None) -> EmailMessage:
     message = EmailMessage()
     message["From"] = settings.smtp_from
     message["To"] = to
     message["Subject"] = " ".join(subject.split())  # a header is one line, whatever a name contains
-    message.set_content(body + "\n\n-- \nLæremiddelkatalogen, " + settings.municipality_name + "\n")
+    message.set_content(body + f"\n\nÅpne i Læremiddelkatalogen: {absolute(settings, link)}"
+                        + "\n\n-- \nLæremiddelkatalogen, " + settings.municipality_name + "\n"
+                        + f"Velg e-post for hvert varsel eller én gang om dagen: {absolute(settings, SETTINGS_PAGE)}\n")
     return message
+
+
+SETTINGS_PAGE = "/varsler/innstillinger"
 
 
 async def deliver_pending(settings: Settings, limit: int = 100) -> DeliveryReport:
@@ -90,13 +129,13 @@ async def deliver_pending(settings: Settings, limit: int = 100) -> DeliveryRepor
             (Notification.id == row["id"]) & Notification.delivery.is_in(["pending", "sending"])
             & (Notification.next_attempt_at <= now)
         ).returning(Notification.id, Notification.email, Notification.subject, Notification.body,
-                    Notification.attempts)
+                    Notification.link, Notification.attempts)
         if not claimed:
             continue  # another worker has it
         item = claimed[0]
         try:
             await aiosmtplib.send(
-                _message(settings, item["email"], item["subject"], item["body"]),
+                _message(settings, item["email"], item["subject"], item["body"], item["link"]),
                 hostname=settings.smtp_host, port=settings.smtp_port,
                 username=settings.smtp_username or None, password=settings.smtp_password or None,
                 start_tls=settings.smtp_starttls and not settings.smtp_tls, use_tls=settings.smtp_tls,
@@ -121,3 +160,44 @@ async def deliver_pending(settings: Settings, limit: int = 100) -> DeliveryRepor
                                    Notification.last_error: None}).where(Notification.id == item["id"])
         report.sent += 1
     return report
+
+
+def _local_day(moment: datetime.datetime) -> datetime.date:
+    return moment.astimezone(OSLO).date()
+
+
+async def send_digests(settings: Settings, moment: datetime.datetime | None = None) -> int:
+    """Once a day, after DIGEST_HOUR (Norwegian time), put each digest reader's waiting
+    notifications into one e-mail (delivered from the outbox like any other). Returns how many
+    digests were made; safe to run often and from several workers (one claims each user's day)."""
+    moment = moment or _now()
+    if moment.astimezone(OSLO).hour < settings.digest_hour:
+        return 0
+    day = _local_day(moment)
+    waiting = await Notification.raw(
+        "SELECT DISTINCT recipient FROM notification WHERE delivery = {}", "digest")
+    made = 0
+    for user_id in sorted(r["recipient"] for r in waiting):
+        async with write_transaction():
+            claimed = await AppUser.update({AppUser.digest_sent_on: day}).where(
+                (AppUser.id == user_id) & (AppUser.digest_sent_on.is_null() | (AppUser.digest_sent_on < day))
+            ).returning(AppUser.email, AppUser.active)
+            if not claimed:
+                continue  # today's digest is made (here or by another worker); the rest wait for tomorrow
+            items = await Notification.update({Notification.delivery: "in_digest"}).where(
+                (Notification.recipient == user_id) & (Notification.delivery == "digest")
+            ).returning(Notification.id, Notification.subject, Notification.body, Notification.link)
+            email = claimed[0]["email"]
+            if not items or not email or not claimed[0]["active"]:
+                continue
+            items.sort(key=lambda r: r["id"])
+            parts = [f"Du har {len(items)} nye varsler i Læremiddelkatalogen:"]
+            for item in items:
+                parts.append(f"* {item['subject']}\n{item['body']}\n{absolute(settings, item['link'])}")
+            stamp = _now()
+            await Notification.insert(Notification(
+                recipient=user_id, email=email, kind="digest", subject=f"Dagens varsler fra Læremiddelkatalogen ({len(items)})",
+                body="\n\n".join(parts), link="/varsler", created_at=stamp, delivery="pending", attempts=0,
+                next_attempt_at=stamp))
+            made += 1
+    return made

@@ -1,4 +1,5 @@
-"""The revision scheduler and the overdue watch. Both are safe to run twice and from several
+"""The revision scheduler, the overdue watch and the reminders of returned cases, and the
+sector office's overview of revisions coming up. Both are safe to run twice and from several
 workers at once: a resource can have only one open case (a unique index), and an overdue notice
 is recorded per step and due date."""
 
@@ -15,7 +16,7 @@ from catalogue.settings import Settings
 from catalogue.tables import Resource
 from workflows import notify
 from workflows.definitions import PROPOSER, WORKFLOWS
-from workflows.notify import deliver_pending
+from workflows.notify import deliver_pending, send_digests
 from workflows.service import _date, load_case, open_case, today
 from workflows.tables import Case
 
@@ -26,6 +27,7 @@ log = logging.getLogger("catalogue.scheduler")
 class RunReport:
     opened: list[int] = field(default_factory=list)
     overdue: list[int] = field(default_factory=list)
+    reminded: list[int] = field(default_factory=list)
 
 
 def _is_duplicate_key(exc: Exception) -> bool:
@@ -107,8 +109,93 @@ async def flag_overdue(settings: Settings, day: datetime.date | None = None) -> 
     return flagged
 
 
+async def remind_returned(settings: Settings, day: datetime.date | None = None) -> list[int]:
+    """Remind the proposer once, RETURN_REMINDER_DAYS before a returned case falls due (the overdue
+    notice follows if the date passes)."""
+    day = day or today()
+    returned = [name for name, state in WORKFLOWS["proposal"].states.items() if state.due == "return"]
+    rows = await Case.select(Case.id, Case.state, Case.step_due, Case.reminded_step).where(
+        Case.closed_at.is_null() & Case.step_due.is_not_null() & Case.state.is_in(returned))
+    reminded = []
+    for row in rows:
+        due = _date(row["step_due"])
+        marker = f"{row['state']}:{due.isoformat()}"
+        if row["reminded_step"] == marker or not (due - datetime.timedelta(days=settings.return_reminder_days)
+                                                  <= day <= due):
+            continue
+        async with write_transaction():
+            updated = await Case.update({Case.reminded_step: marker}).where(
+                (Case.id == row["id"]) & (Case.state == row["state"])
+                & ((Case.reminded_step != marker) | Case.reminded_step.is_null())).returning(Case.id)
+            if not updated:
+                continue
+            case = await load_case(row["id"])
+            await notify.enqueue([case["proposer"]], "reminder", f"Påminnelse: {case['title']}",
+                                 f"Saken «{case['title']}» er sendt tilbake til deg og venter på svar innen "
+                                 f"{due.strftime('%d.%m.%Y')}. Endre forslaget og send det inn på nytt, "
+                                 "eller trekk det.", case["id"])
+        reminded.append(row["id"])
+    return reminded
+
+
 async def run_once(settings: Settings, day: datetime.date | None = None) -> RunReport:
-    return RunReport(opened=await open_due_revisions(settings, day), overdue=await flag_overdue(settings, day))
+    return RunReport(opened=await open_due_revisions(settings, day), overdue=await flag_overdue(settings, day),
+                     reminded=await remind_returned(settings, day))
+
+
+# --- the sector office's overview of revisions --------------------------------------------------
+
+
+@dataclass
+class RevisionDue:
+    resource_id: int
+    name: str
+    due_date: datetime.date
+    reasons: list[str]  # revision_date, licence_expires, dpa_expires
+    next_revision_date: datetime.date | None
+    licence_expires: datetime.date | None
+    dpa_expires: datetime.date | None
+    overdue: bool
+    case_id: int | None
+    case_state: str | None
+    case_state_label_nb: str | None
+    case_step_due: datetime.date | None
+
+
+async def revision_overview(settings: Settings, day: datetime.date | None = None,
+                            days: int = 90) -> list[RevisionDue]:
+    """Published resources whose revision falls due within ``days`` or is overdue (the due date
+    passed and the resource is not renewed yet), earliest first. A revision is due on the revision
+    date, or REVISION_LEAD_DAYS before the licence or the DPA expires, whichever comes first."""
+    day = day or today()
+    lead = datetime.timedelta(days=settings.revision_lead_days)
+    horizon = day + datetime.timedelta(days=days)
+    rows = await Resource.raw(
+        "SELECT r.id, r.name, r.next_revision_date, r.licence_expires, p.dpa_expires,"
+        " c.id AS case_id, c.kind AS case_kind, c.state AS case_state, c.step_due AS case_step_due"
+        " FROM resource r LEFT JOIN privacy_record p ON p.resource = r.id"
+        " LEFT JOIN workflow_case c ON c.resource = r.id AND c.closed_at IS NULL"
+        " WHERE r.status = {} AND (r.next_revision_date <= {} OR r.licence_expires <= {} OR p.dpa_expires <= {})",
+        "published", horizon, horizon + lead, horizon + lead)
+    found = []
+    for row in rows:
+        dates = {"revision_date": _date(row["next_revision_date"])}
+        for name in ("licence_expires", "dpa_expires"):
+            if _date(row[name]):
+                dates[name] = _date(row[name]) - lead
+        dates = {k: v for k, v in dates.items() if v}
+        due = min(dates.values())
+        if due > horizon:
+            continue
+        state = WORKFLOWS[row["case_kind"]].states[row["case_state"]] if row["case_id"] else None
+        found.append(RevisionDue(
+            resource_id=row["id"], name=row["name"], due_date=due,
+            reasons=[k for k, v in dates.items() if v <= horizon], next_revision_date=_date(row["next_revision_date"]),
+            licence_expires=_date(row["licence_expires"]), dpa_expires=_date(row["dpa_expires"]),
+            overdue=due < day, case_id=row["case_id"], case_state=row["case_state"],
+            case_state_label_nb=state.label_nb if state else None, case_step_due=_date(row["case_step_due"])))
+    found.sort(key=lambda r: (r.due_date, r.name.casefold(), r.resource_id))
+    return found
 
 
 async def periodic(settings: Settings) -> None:
@@ -120,10 +207,11 @@ async def periodic(settings: Settings) -> None:
         try:
             if elapsed >= interval:
                 report = await run_once(settings)
-                if report.opened or report.overdue:
-                    log.info("scheduler opened %d revision(s), flagged %d overdue step(s)",
-                             len(report.opened), len(report.overdue))
+                if report.opened or report.overdue or report.reminded:
+                    log.info("scheduler opened %d revision(s), flagged %d overdue step(s), sent %d reminder(s)",
+                             len(report.opened), len(report.overdue), len(report.reminded))
                 elapsed = 0
+            await send_digests(settings)
             await deliver_pending(settings)
         except Exception:  # keep the loop alive; the next round tries again
             log.exception("scheduler round failed")

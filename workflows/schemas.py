@@ -44,11 +44,24 @@ class Duplicate(Struct, kw_only=True):
     open_case_id: Optional[int] = None
 
 
+class RestrictionDecision(Struct, **Strict):
+    """In a renewal: lift a restriction in force, or change its wording, with the reason."""
+
+    restriction_id: Annotated[int, Meta(ge=1)]
+    action: Literal["lift", "change"]
+    reason: Reason
+    text: Annotated[str, Meta(max_length=2000)] = ""
+
+
 class ActionRequest(Struct, **Strict):
     action: Annotated[str, Meta(min_length=1, max_length=40)]
     reason: Reason = ""
     restrictions: Reason = ""
     form: Optional[dict[str, Any]] = None
+    # the restrictions in force the decision lifts or changes (renewals); the rest are kept
+    restriction_changes: list[RestrictionDecision] = []
+    # a phase-out: the last day the resource is in use
+    end_date: Optional[datetime.date] = None
 
 
 class FormSave(Struct, **Strict):
@@ -79,6 +92,9 @@ class ActionOut(Struct, kw_only=True):
     needs_reason: bool
     needs_restrictions: bool
     target: str
+    reason_label_nb: Optional[str] = None
+    changes_restrictions: bool = False
+    needs_end_date: bool = False
 
 
 class ChecklistItemOut(Struct, kw_only=True):
@@ -111,6 +127,7 @@ class CaseOut(Struct, kw_only=True):
     assigned_to: Optional[PersonRef]
     step_due: Optional[datetime.date]
     overdue: bool
+    end_date: Optional[datetime.date]
     checklist: list[ChecklistItemOut]
     allowed_actions: list[ActionOut]
     confirmable_items: list[str]
@@ -172,9 +189,19 @@ class CaseHistory(Struct, kw_only=True):
     audit: list[AuditOut]
 
 
+DocumentKind = Literal["dpa", "dpia", "accessibility_statement", "other"]
+DOCUMENT_KINDS = {
+    "dpa": "Databehandleravtale",
+    "dpia": "Vurdering av personvernkonsekvenser (DPIA)",
+    "accessibility_statement": "Tilgjengelighetserklæring",
+    "other": "Annet dokument",
+}
+
+
 class AttachmentOut(Struct, kw_only=True):
     id: int
     filename: str
+    kind: str
     content_type: str
     size: int
     sha256: str
@@ -216,7 +243,43 @@ class NotificationOut(Struct, kw_only=True):
     subject: str
     body: str
     case_id: Optional[int]
+    link: Optional[str]
     created_at: datetime.datetime
     read: bool
     delivery: str
 
+
+
+class HandOver(Struct, **Strict):
+    """Hand a leaving ICT mentor's open cases to another mentor of the units (all, or those named)."""
+
+    to_user_id: Annotated[int, Meta(ge=1)]
+    case_ids: Optional[list[Annotated[int, Meta(ge=1)]]] = None
+
+
+class HandedOver(Struct, kw_only=True):
+    moved: list[int]
+
+
+class RevisionDueOut(Struct, kw_only=True):
+    resource_id: int
+    name: str
+    due_date: datetime.date
+    reasons: list[str]
+    next_revision_date: Optional[datetime.date]
+    licence_expires: Optional[datetime.date]
+    dpa_expires: Optional[datetime.date]
+    overdue: bool
+    case_id: Optional[int]
+    case_state: Optional[str]
+    case_state_label_nb: Optional[str]
+    case_step_due: Optional[datetime.date]
+
+
+class RevisionOverview(Struct, kw_only=True):
+    """Revisions overdue (their date passed, the resource not renewed) and coming up within ``days``."""
+
+    today: datetime.date
+    days: int
+    overdue: list[RevisionDueOut]
+    upcoming: list[RevisionDueOut]

@@ -5,12 +5,14 @@ resource and its audit row commit in one transaction."""
 from __future__ import annotations
 
 import calendar
+import copy
 import datetime
 import json
 from typing import Any
 
 import msgspec
 
+from catalogue import followers, restrictions
 from catalogue.db import write_transaction
 from catalogue.domain import CATALOGUE_INSIDERS, Role
 from catalogue.etags import stale
@@ -18,10 +20,10 @@ from catalogue.problems import FieldErrors, Problem
 from catalogue.resources import create_resource, known_codes, now
 from catalogue.security.access import Principal
 from catalogue.settings import Settings
-from catalogue.tables import AppUser, PrivacyRecord, Resource, ResourceFacet, UserRole
+from catalogue.tables import AppUser, PrivacyRecord, Resource, ResourceFacet, UserRole, UserUnit
 from workflows import audit, engine, notify
 from workflows.definitions import CHECKLIST_LABELS, COMMENTERS, PROPOSER, WORKFLOWS, Action
-from workflows.forms import ProcurementReview, check_for_approval, decode_form
+from workflows.forms import ApprovalContext, ProcurementReview, check_for_approval, decode_form
 from workflows.schemas import (
     ActionOut,
     ActionRequest,
@@ -31,7 +33,7 @@ from workflows.schemas import (
     PersonRef,
     ProposalCreate,
 )
-from workflows.tables import Case, CaseEvent, Wish
+from workflows.tables import Attachment, Case, CaseEvent, Wish
 
 
 def _json(value: Any, default: Any) -> Any:
@@ -153,9 +155,12 @@ async def case_out(row: dict[str, Any], principal: Principal) -> CaseOut:
         step_data=row["step_data"], restrictions=row["restrictions"], returned_from=row["returned_from"],
         assigned_to=PersonRef(id=row["assigned_to"], name=people.get(row["assigned_to"], ""))
         if row["assigned_to"] else None,
-        step_due=_date(row["step_due"]), overdue=_is_overdue(row), checklist=checklist,
+        step_due=_date(row["step_due"]), overdue=_is_overdue(row), end_date=_date(row["end_date"]),
+        checklist=checklist,
         allowed_actions=[ActionOut(name=a.name, label_nb=a.label_nb, needs_reason=a.needs_reason,
-                                   needs_restrictions=a.needs_restrictions, target=a.target)
+                                   needs_restrictions=a.needs_restrictions, target=a.target,
+                                   reason_label_nb=a.reason_label_nb, changes_restrictions=a.changes_restrictions,
+                                   needs_end_date=a.needs_end_date)
                          for a in engine.available_actions(view, principal)],
         confirmable_items=engine.confirmable_items(view, principal),
         can_comment=may_comment(row, principal),
@@ -191,9 +196,10 @@ async def _event(case_id: int, principal: Principal | None, action: str, *, from
 
 def _step_due_for(kind: str, state: str, settings: Settings) -> datetime.date | None:
     step = WORKFLOWS[kind].states[state]
-    if step.is_final or step.actor == PROPOSER:
+    if step.is_final or step.due is None:
         return None
-    return today() + datetime.timedelta(days=settings.step_due_days)
+    days = settings.return_due_days if step.due == "return" else settings.step_due_days
+    return today() + datetime.timedelta(days=days)
 
 
 async def _notify_step(case_id: int, kind: str, state: str, title: str) -> None:
@@ -240,7 +246,8 @@ async def create_proposal(body: ProposalCreate, principal: Principal, settings: 
             await Wish.update({Wish.status: "converted", Wish.case: case_id, Wish.handled_by: principal.label,
                                Wish.updated_at: stamp, Wish.version: Wish.version + 1}).where(Wish.id == wish["id"])
             await notify.enqueue([wish["requester"]], "wish", f"Ønsket ditt er foreslått: {wish['name']}",
-                                 f"IKT-veilederen har laget et forslag av ønsket ditt «{wish['name']}».", case_id)
+                                 f"IKT-veilederen har laget et forslag av ønsket ditt «{wish['name']}». "
+                                 "Du får beskjed når forslaget er avgjort.", case_id, link="/onsker")
     if body.submit:
         row = await load_case(case_id)
         await apply_action(case_id, ActionRequest(action="submit"), principal, row["version"], settings)
@@ -261,6 +268,69 @@ async def _bump(row: dict[str, Any], changes: dict[Any, Any]) -> None:
         raise stale("case")
 
 
+async def approval_context(row: dict[str, Any], settings: Settings) -> ApprovalContext:
+    """What a privacy approval is judged against besides its form (see workflows.forms)."""
+    kinds = await Attachment.raw(
+        "SELECT DISTINCT a.document_kind AS kind FROM case_attachment a JOIN workflow_case c ON c.id = a.\"case\""
+        " WHERE c.resource = {}", row["resource"])
+    return ApprovalContext(today=today(), documents=frozenset(r["kind"] for r in kinds),
+                           dpo_advice_given=latest_advice(row["step_data"]) is not None,
+                           exceptions_allowed=settings.privacy_exceptions_allowed)
+
+
+def latest_advice(step_data: dict[str, Any]) -> str | None:
+    """The DPO's last formal advice on the case, if any was given."""
+    given = [r for r in step_data.get("dpo_advice") or [] if r.get("advice")]
+    return given[-1]["advice"] if given else None
+
+
+def _carry_advice(step_data: dict[str, Any]) -> None:
+    """The DPO's formal advice is what the privacy record says the DPO advised."""
+    advice = latest_advice(step_data)
+    if advice and isinstance(step_data.get("privacy"), dict):
+        step_data["privacy"].setdefault("record", {})["dpo_advice"] = advice
+
+
+def _record_advice(step_data: dict[str, Any], action: Action, text: str, principal: Principal, state: str) -> None:
+    rounds = [dict(r) for r in step_data.get("dpo_advice") or []]
+    stamp = now().isoformat()
+    if action.advice == "request":
+        rounds.append({"question": text, "requested_by": principal.label, "requested_at": stamp, "step": state})
+    elif action.advice == "give":
+        if not rounds or rounds[-1].get("advice"):
+            rounds.append({"question": None, "requested_by": None, "requested_at": None, "step": None})
+        rounds[-1].update(advice=text, given_by=principal.label, given_at=stamp)
+    step_data["dpo_advice"] = rounds
+
+
+async def _check_request(row: dict[str, Any], request: ActionRequest, action: Action) -> list[restrictions.Change]:
+    """What a request must carry for this action; 422 naming each field. Returns the
+    restriction decisions it makes."""
+    errors = FieldErrors()
+    reason = request.reason.strip()
+    if action.needs_reason and not reason:
+        errors.add("reason", "give a reason for the decision")
+    if action.advice == "give" and len(reason) > 2000:
+        errors.add("reason", "the advice may be at most 2000 characters (it goes into the privacy record)")
+    if action.needs_restrictions and not request.restrictions.strip():
+        errors.add("restrictions", "describe the restrictions on use")
+    if action.needs_end_date:
+        if request.end_date is None:
+            errors.add("end_date", "give the last day the resource is in use")
+        elif request.end_date < today():
+            errors.add("end_date", "the end date cannot be in the past")
+    elif request.end_date is not None:
+        errors.add("end_date", "only a phase-out has an end date")
+    changes = [restrictions.Change(c.restriction_id, c.action, c.reason, c.text) for c in request.restriction_changes]
+    if changes and not action.changes_restrictions:
+        errors.add("restriction_changes", "this decision does not lift or change restrictions")
+    elif changes:
+        active = {r.id for r in await restrictions.in_force(row["resource"])}
+        restrictions.check_changes(changes, active, errors)
+    errors.raise_if_any()
+    return changes
+
+
 async def apply_action(case_id: int, request: ActionRequest, principal: Principal, expected_version: int | None,
                        settings: Settings) -> None:
     """Take one action through the engine: check who may, validate, change state, run its effect,
@@ -277,24 +347,26 @@ async def apply_action(case_id: int, request: ActionRequest, principal: Principa
             raise Problem(exc.status, str(exc), type_slug="action-not-allowed" if exc.status == 409 else None,
                           allowed_actions=allowed) from None
         _check_version(row, expected_version)
-        errors = FieldErrors()
-        if action.needs_reason and not request.reason.strip():
-            errors.add("reason", "give a reason for the decision")
-        if action.needs_restrictions and not request.restrictions.strip():
-            errors.add("restrictions", "describe the restrictions on use")
-        errors.raise_if_any()
+        restriction_changes = await _check_request(row, request, action)
+        reason = request.reason.strip()
 
         step = _step(row)
-        step_data = dict(row["step_data"])
+        step_data = copy.deepcopy(row["step_data"])
         if request.form is not None:
             if not step.form:
                 raise Problem(422, "This step has no form.", errors=[{"field": "form", "message": "not expected here"}])
             step_data[step.form] = msgspec.to_builtins(decode_form(step.form, request.form))
+        if action.advice:
+            _record_advice(step_data, action, reason, principal, row["state"])
+        _carry_advice(step_data)
         form = None
+        accepted: list[str] = []
         if action.validates_form and step.form:
             form = decode_form(step.form, step_data.get(step.form) or {})
             licence = await Resource.select(Resource.licence_model).where(Resource.id == row["resource"]).first()
-            check_for_approval(step.form, form, resource_licence_model=licence["licence_model"])
+            context = await approval_context({**row, "step_data": step_data}, settings)
+            accepted = check_for_approval(step.form, form, resource_licence_model=licence["licence_model"],
+                                          context=context)
             if isinstance(form, ProcurementReview) and form.target == "units":
                 known = (await known_codes())["unit"]
                 unknown = FieldErrors()
@@ -303,17 +375,19 @@ async def apply_action(case_id: int, request: ActionRequest, principal: Principa
                         unknown.add(f"form.units[{index}]", f"unknown unit {code!r}")
                 unknown.raise_if_any()
 
-        restrictions = list(row["restrictions"])
+        case_restrictions = list(row["restrictions"])
         if action.needs_restrictions:
-            restrictions.append(request.restrictions.strip())
+            case_restrictions.append(request.restrictions.strip())
+            step_data["decided_restrictions"] = [*(step_data.get("decided_restrictions") or []), {
+                "text": request.restrictions.strip(), "reason": reason, "by": principal.label, "step": row["state"]}]
         changes: dict[Any, Any] = {
             Case.state: target,
             Case.step_data: json.dumps(step_data, ensure_ascii=False, default=str),
-            Case.restrictions: json.dumps(restrictions, ensure_ascii=False),
+            Case.restrictions: json.dumps(case_restrictions, ensure_ascii=False),
             Case.assigned_to: None,
             Case.step_due: _step_due_for(row["kind"], target, settings),
         }
-        if action.decision == "return" and row["kind"] == "proposal":
+        if action.remembers_origin:
             changes[Case.returned_from] = row["state"]
         target_state = WORKFLOWS[row["kind"]].states[target]
         if target_state.is_final:
@@ -323,24 +397,36 @@ async def apply_action(case_id: int, request: ActionRequest, principal: Principa
         if form is not None and step.form == "privacy":
             # the reviewed record is the resource's record from now on, whatever happens later
             await _write_privacy_record(row["resource"], step_data)
+        exception = {"fields": accepted, "reason": getattr(form, "document_exception_reason", "").strip()} \
+            if accepted else None
         await _event(case_id, principal, request.action, from_state=row["state"], to_state=target,
-                     reason=request.reason.strip() or None,
+                     reason=reason or None,
                      data={"decision": action.decision, "restrictions": request.restrictions.strip() or None,
-                           "form": step_data.get(step.form) if step.form and action.decision else None},
+                           "form": step_data.get(step.form) if step.form and action.decision else None,
+                           "end_date": request.end_date, "accepted_by_exception": exception,
+                           "restriction_changes": msgspec.to_builtins(request.restriction_changes) or None},
                      actor_role=step.actor if step.actor != PROPOSER else "proposer")
         if action.effect:
-            await EFFECTS[action.effect]({**row, "step_data": step_data, "restrictions": restrictions},
-                                         principal, settings, form)
+            await EFFECTS[action.effect]({**row, "step_data": step_data, "restrictions": case_restrictions,
+                                          "reason": reason, "end_date": request.end_date,
+                                          "restriction_changes": restriction_changes}, principal, settings, form)
         await _notify_decision(row, request, action, target)
+        if target_state.is_final:
+            await _notify_wisher(row, request, target_state, case_restrictions)
         if request.action == "withdraw" and step.actor not in (None, PROPOSER):
             await notify.enqueue(await notify.users_with_role(step.actor), "withdrawn",
                                  f"Trukket: {row['title']}",
                                  f"Forslagsstilleren har trukket saken «{row['title']}» ({step.label_nb}).", case_id)
         await _notify_step(case_id, row["kind"], target, row["title"])
-        await audit.append(f"case.{request.action}", "case", case_id,
-                           {"from": row["state"], "to": target, "decision": action.decision,
-                            "reason": request.reason.strip() or None,
-                            "restrictions": request.restrictions.strip() or None},
+        recorded: dict[str, Any] = {"from": row["state"], "to": target, "decision": action.decision,
+                                    "reason": reason or None, "restrictions": request.restrictions.strip() or None}
+        if request.end_date:
+            recorded["end_date"] = request.end_date.isoformat()
+        if exception:
+            recorded["accepted_by_exception"] = exception
+        if restriction_changes:
+            recorded["restriction_changes"] = msgspec.to_builtins(request.restriction_changes)
+        await audit.append(f"case.{request.action}", "case", case_id, recorded,
                            actor=principal.label, actor_user_id=principal.user_id)
 
 
@@ -357,6 +443,33 @@ async def _notify_decision(row: dict[str, Any], request: ActionRequest, action: 
     await notify.enqueue([row["proposer"]], kind, f"{label}: {row['title']}", text, row["id"])
 
 
+WISH_OUTCOMES = {
+    "approved": "er godkjent og tatt i bruk",
+    "rejected": "er avslått",
+    "withdrawn": "er trukket av IKT-veilederen",
+}
+
+
+async def _notify_wisher(row: dict[str, Any], request: ActionRequest, final: Any, case_restrictions: list[str]) -> None:
+    """The person who wished for the resource hears how the proposal made from the wish ended."""
+    if row["kind"] != "proposal" or final.outcome not in WISH_OUTCOMES:
+        return
+    wish = await Wish.select(Wish.requester, Wish.name, Wish.id).where(Wish.case == row["id"]).first()
+    if wish is None or not wish["requester"]:
+        return
+    outcome = WISH_OUTCOMES[final.outcome]
+    if final.outcome == "approved" and case_restrictions:
+        outcome = "er godkjent med begrensninger"
+    text = f"Forslaget om «{row['title']}», som ble laget av ønsket ditt «{wish['name']}», {outcome}."
+    if request.reason.strip():
+        text += f"\nBegrunnelse: {request.reason.strip()}"
+    if final.outcome == "approved" and case_restrictions:
+        text += "\nBegrensninger for bruk:\n" + "\n".join(f"- {t}" for t in case_restrictions)
+    link = f"/ressurser/{row['resource']}" if final.outcome == "approved" else "/onsker"
+    await notify.enqueue([wish["requester"]], "wish", f"Ønsket ditt «{wish['name']}» {outcome}", text, row["id"],
+                         link=link)
+
+
 async def save_form(case_id: int, form_data: dict[str, Any], principal: Principal, expected_version: int | None) -> None:
     """Save the current step's form without deciding (a reviewer's work in progress)."""
     async with write_transaction():
@@ -368,6 +481,7 @@ async def save_form(case_id: int, form_data: dict[str, Any], principal: Principa
             raise Problem(403, "Only the step's reviewer may fill in its form.")
         _check_version(row, expected_version)
         step_data = {**row["step_data"], step.form: msgspec.to_builtins(decode_form(step.form, form_data))}
+        _carry_advice(step_data)
         await _bump(row, {Case.step_data: json.dumps(step_data, ensure_ascii=False, default=str)})
         await _event(case_id, principal, "save_form", data={"form": step.form})
         await audit.append("case.save_form", "case", case_id, {"form": step.form},
@@ -513,11 +627,14 @@ async def _set_units(resource_id: int, units: list[str]) -> None:
         await ResourceFacet.insert(*rows)
 
 
-async def _combined_restrictions(resource_id: int, decided: list[str]) -> str | None:
-    """The restrictions the resource had, followed by those decided in review, each once."""
-    current = await Resource.select(Resource.restrictions).where(Resource.id == resource_id).first()
-    lines = [line for line in ((current or {}).get("restrictions") or "").split("\n") if line.strip()]
-    return "\n".join(dict.fromkeys([*lines, *decided])) or None
+def _decided_restrictions(row: dict[str, Any]) -> list[tuple[str, str, str | None]]:
+    """The restrictions decided in the case, each with the reason of the decision that made it and
+    who made it."""
+    decided = [(d["text"], d.get("reason") or "", d.get("by"))
+               for d in row["step_data"].get("decided_restrictions") or []]
+    known = {text for text, _, _ in decided}
+    decided += [(text, f"Besluttet i sak {row['id']}.", None) for text in row["restrictions"] if text not in known]
+    return decided
 
 
 async def _effect_publish(row, principal, settings, form) -> None:
@@ -532,11 +649,13 @@ async def _effect_publish(row, principal, settings, form) -> None:
                              procurement.licence_to)
     units = procurement.units if procurement.target == "units" else row["proposer_units"]
     await _set_units(row["resource"], list(dict.fromkeys(units)))
+    # the restrictions the resource had are kept; those decided in review are added
+    await restrictions.apply(row["resource"], added=_decided_restrictions(row), changes=[], actor=principal,
+                             case_id=row["id"])
     changes = {
         Resource.status: "published",
         Resource.in_base_package: procurement.target == "base_package",
         Resource.next_revision_date: due,
-        Resource.restrictions: await _combined_restrictions(row["resource"], row["restrictions"]),
         Resource.annual_cost_nok: procurement.annual_cost_nok,
         Resource.licence_count: procurement.licence_count,
         Resource.licence_expires: procurement.licence_to,
@@ -547,26 +666,50 @@ async def _effect_publish(row, principal, settings, form) -> None:
 
 
 async def _effect_renew(row, principal, settings, form) -> None:
+    """A renewal keeps every restriction in force, except those the decision lifts or changes
+    (each with its reason), and adds those decided in the revision."""
     await _write_privacy_record(row["resource"], row["step_data"])
-    resource = await Resource.select(Resource.licence_expires, Resource.restrictions).where(
-        Resource.id == row["resource"]).first()
+    resource = await Resource.select(Resource.licence_expires).where(Resource.id == row["resource"]).first()
     privacy = await PrivacyRecord.select(PrivacyRecord.dpa_expires).where(
         PrivacyRecord.resource == row["resource"]).first()
     due = next_revision_date(today(), settings.revision_months, _date(privacy["dpa_expires"]) if privacy else None,
                              _date(resource["licence_expires"]))
-    changes: dict[Any, Any] = {Resource.next_revision_date: due}
-    if row["restrictions"]:
-        changes[Resource.restrictions] = "\n".join(row["restrictions"])
-    await _set_resource(row["resource"], changes, principal, "resource.renew",
+    await restrictions.apply(row["resource"], added=_decided_restrictions(row), changes=row["restriction_changes"],
+                             actor=principal, case_id=row["id"])
+    await _set_resource(row["resource"], {Resource.next_revision_date: due}, principal, "resource.renew",
                         {"case_id": row["id"], "next_revision_date": due.isoformat()})
 
 
+async def users_of(resource_id: int) -> list[int]:
+    """Who hears of a phase-out: the ICT mentors of the units that use the resource (every unit,
+    when it is in the base package), and everyone who follows it."""
+    resource = await Resource.select(Resource.in_base_package).where(Resource.id == resource_id).first()
+    if resource and resource["in_base_package"]:
+        mentors = await notify.users_with_role(Role.ICT_MENTOR.value)
+    else:
+        rows = await UserRole.raw(
+            "SELECT DISTINCT uu.\"user\" AS id FROM resource_facet f JOIN unit ON unit.code = f.value"
+            " JOIN user_unit uu ON uu.unit = unit.id"
+            " JOIN user_role r ON r.\"user\" = uu.\"user\" AND r.role = {}"
+            " WHERE f.resource = {} AND f.facet = {}", Role.ICT_MENTOR.value, resource_id, "unit")
+        mentors = [r["id"] for r in rows]
+    return sorted({*mentors, *await followers.followers_of(resource_id)})
+
+
 async def _effect_start_phase_out(row, principal, settings, form) -> None:
-    """The revision ends; a phase-out case takes over the resource."""
+    """The revision ends; a phase-out case takes over the resource, carrying the end date, and
+    the units that use it and the people who follow it are told before it takes effect."""
     await _set_resource(row["resource"], {Resource.status: "phasing_out"}, principal, "resource.phasing_out",
-                        {"case_id": row["id"]})
-    await open_case("phase_out", row["resource"], row["title"], principal, settings,
-                    reason="Besluttet i revisjon", proposer_units=row["proposer_units"])
+                        {"case_id": row["id"], "end_date": row["end_date"].isoformat()})
+    reason = row["reason"]
+    case_id = await open_case("phase_out", row["resource"], row["title"], principal, settings,
+                              reason=f"Besluttet i revisjon (sak {row['id']}): {reason}",
+                              proposer_units=row["proposer_units"], end_date=row["end_date"])
+    end = row["end_date"].strftime("%d.%m.%Y")
+    await notify.enqueue(await users_of(row["resource"]), "phase_out", f"Fases ut {end}: {row['title']}",
+                         f"Læremidlet «{row['title']}» skal fases ut. Siste dag det er i bruk, er {end}.\n"
+                         f"Begrunnelse: {reason}\nFinn et annet læremiddel i katalogen før den datoen.",
+                         case_id, link=f"/ressurser/{row['resource']}")
 
 
 async def _effect_phase_out(row, principal, settings, form) -> None:
@@ -587,7 +730,8 @@ EFFECTS = {
 
 
 async def open_case(kind: str, resource_id: int, title: str, principal: Principal | None, settings: Settings, *,
-                    reason: str, proposer_units: list[str] | None = None) -> int:
+                    reason: str, proposer_units: list[str] | None = None,
+                    end_date: datetime.date | None = None) -> int:
     """Open a revision or phase-out case (inside the caller's transaction). The open-case key
     (one open case per resource) makes a second opening fail."""
     workflow = WORKFLOWS[kind]
@@ -596,16 +740,68 @@ async def open_case(kind: str, resource_id: int, title: str, principal: Principa
         kind=kind, resource=resource_id, state=workflow.initial, title=title, proposer=None,
         proposer_units=json.dumps(proposer_units or []), justification=json.dumps({"reason": reason}),
         step_data="{}", restrictions="[]", step_due=_step_due_for(kind, workflow.initial, settings),
-        version=1, created_at=stamp, updated_at=stamp,
+        end_date=end_date, version=1, created_at=stamp, updated_at=stamp,
     )).returning(Case.id)
     case_id = inserted[0]["id"]
     await _event(case_id, principal, "open", to_state=workflow.initial, reason=reason,
+                 data={"end_date": end_date} if end_date else None,
                  actor_label=principal.label if principal else "revisjonsplanlegger")
     await _notify_step(case_id, kind, workflow.initial, title)
-    await audit.append(f"case.open_{kind}", "case", case_id, {"resource_id": resource_id, "reason": reason},
+    await audit.append(f"case.open_{kind}", "case", case_id,
+                       {"resource_id": resource_id, "reason": reason,
+                        "end_date": end_date.isoformat() if end_date else None},
                        actor=principal.label if principal else "scheduler",
                        actor_user_id=principal.user_id if principal else None)
     return case_id
+
+
+async def hand_over(from_user: int, to_user: int, principal: Principal, case_ids: list[int] | None = None) -> list[int]:
+    """An ICT mentor who leaves hands their open cases to another mentor of the case's units (the
+    admin does it). All or nothing: 422 naming each case the new mentor cannot take."""
+    async with write_transaction():
+        target = await AppUser.select(AppUser.id, AppUser.display_name, AppUser.active).where(
+            AppUser.id == to_user).first()
+        mentor = target is not None and target["active"] and await UserRole.exists().where(
+            (UserRole.user == to_user) & (UserRole.role == Role.ICT_MENTOR.value))
+        if not mentor or to_user == from_user:
+            raise Problem(422, "Hand the cases to another active ICT mentor.",
+                          errors=[{"field": "to_user_id", "message": "not another active ICT mentor"}])
+        units = {r["code"] for r in await UserUnit.raw(
+            "SELECT unit.code FROM user_unit uu JOIN unit ON unit.id = uu.unit WHERE uu.\"user\" = {}", to_user)}
+        rows = await Case.select().where((Case.proposer == from_user) & Case.closed_at.is_null()).order_by(Case.id)
+        by_id = {r["id"]: r for r in rows}
+        wanted = list(dict.fromkeys(case_ids)) if case_ids is not None else list(by_id)
+        errors = FieldErrors()
+        for index, case_id in enumerate(wanted):
+            row = by_id.get(case_id)
+            if row is None:
+                errors.add(f"case_ids[{index}]", f"case {case_id} is not an open case of this user")
+                continue
+            row["proposer_units"] = _json(row["proposer_units"], [])
+            if not set(row["proposer_units"]) & units:
+                errors.add(f"case_ids[{index}]" if case_ids is not None else "to_user_id",
+                           f"case {case_id} is for {', '.join(row['proposer_units'])}, which the new mentor does not serve")
+        errors.raise_if_any()
+        label = target["display_name"] or f"user:{to_user}"
+        for case_id in wanted:
+            row = by_id[case_id]
+            await _bump(row, {Case.proposer: to_user})
+            await _event(case_id, principal, "hand_over", data={"from": from_user, "to": to_user, "to_name": label})
+            await audit.append("case.hand_over", "case", case_id, {"from": from_user, "to": to_user},
+                               actor=principal.label, actor_user_id=principal.user_id)
+            await notify.enqueue([to_user], "hand_over", f"Du har overtatt: {row['title']}",
+                                 f"{principal.label} har gitt deg saken «{row['title']}», som en annen IKT-veileder "
+                                 "hadde. Du er forslagsstiller nå.", case_id)
+    return wanted
+
+
+async def open_cases_of(user_id: int) -> list[dict[str, Any]]:
+    rows = await Case.select(Case.id, Case.title, Case.state, Case.kind, Case.proposer_units).where(
+        (Case.proposer == user_id) & Case.closed_at.is_null()).order_by(Case.id)
+    for row in rows:
+        row["proposer_units"] = _json(row["proposer_units"], [])
+        row["state_label_nb"] = WORKFLOWS[row["kind"]].states[row["state"]].label_nb
+    return rows
 
 
 # --- lists ----------------------------------------------------------------------------------

@@ -27,6 +27,8 @@ class Case(Table, tablename="workflow_case"):
     assigned_to = ForeignKey(references=AppUser, on_delete=OnDelete.set_null, null=True, default=None)
     step_due = Date(null=True, default=None)
     overdue_notified_step = Varchar(length=64, null=True, default=None)
+    reminded_step = Varchar(length=64, null=True, default=None)
+    end_date = Date(null=True, default=None)  # a phase-out: the last day the resource is in use
     version = Integer(default=1)
     created_at = Timestamptz()
     updated_at = Timestamptz()
@@ -77,6 +79,7 @@ class Attachment(Table, tablename="case_attachment"):
     content_type = Varchar(length=100)
     size = Integer()
     sha256 = Varchar(length=64)
+    document_kind = Varchar(length=32, default="other")  # dpa, dpia, accessibility_statement, other
     content = Bytea()
     uploaded_by = Varchar(length=200)
     uploaded_at = Timestamptz()
@@ -91,6 +94,7 @@ class Notification(Table, tablename="notification"):
     case = ForeignKey(references=Case, on_delete=OnDelete.cascade, null=True, default=None)
     subject = Varchar(length=300)
     body = Text()
+    link = Varchar(length=500, null=True, default=None)  # the page where the recipient acts
     created_at = Timestamptz()
     read_at = Timestamptz(null=True, default=None)
     delivery = Varchar(length=16, default="pending", index=True)

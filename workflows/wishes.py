@@ -60,7 +60,8 @@ async def create_wish(body: WishCreate, principal: Principal) -> WishOut:
         )).returning(Wish.id)
         wish_id = inserted[0]["id"]
         await notify.enqueue(await mentors_of(body.unit), "wish", f"Nytt ønske: {body.name}",
-                             f"{principal.label} ønsker seg «{body.name}».\nBegrunnelse: {body.reason}")
+                             f"{principal.label} ønsker seg «{body.name}».\nBegrunnelse: {body.reason}",
+                             link="/forslag#onsker")
         await audit.append("wish.create", "wish", wish_id, {"unit": body.unit, "name": body.name},
                            actor=principal.label, actor_user_id=principal.user_id)
     return await get_wish(wish_id, principal)
@@ -99,7 +100,8 @@ async def decline_wish(wish_id: int, reason: str, principal: Principal, expected
         if not updated:
             raise stale("wish")
         await notify.enqueue([row["requester"]], "wish", f"Svar på ønsket ditt: {row['name']}",
-                             f"Ønsket «{row['name']}» ble ikke foreslått.\nBegrunnelse: {reason.strip()}")
+                             f"Ønsket «{row['name']}» ble ikke foreslått.\nBegrunnelse: {reason.strip()}",
+                             link="/onsker")
         await audit.append("wish.decline", "wish", wish_id, {"reason": reason.strip()},
                            actor=principal.label, actor_user_id=principal.user_id)
     return await get_wish(wish_id, principal)

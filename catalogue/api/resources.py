@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Optional
 
-from litestar import Controller, Request, Response, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
+from catalogue import followers
 from catalogue import resources as service
+from catalogue import restrictions
 from catalogue.domain import CATALOGUE_EDITORS
 from catalogue.etags import etag, expected_version
-from catalogue.schemas import ResourceCreate, ResourceOut, ResourcePatch
+from catalogue.restrictions import Change
+from catalogue.schemas import (
+    Following,
+    ResourceCreate,
+    ResourceOut,
+    ResourcePatch,
+    RestrictionChange,
+    RestrictionCreate,
+    RestrictionLift,
+    RestrictionOut,
+)
 from catalogue.search.listing import SearchQuery, search_resources
 from catalogue.search.schemas import SearchPage
 from catalogue.security.access import SIGNED_IN, Principal, rule
@@ -94,3 +106,50 @@ class ResourceController(Controller):
         expected = expected_version("resource", resource_id, if_match)
         await service.archive_resource(resource_id, expected, request.user)
         return _with_etag(await service.get_resource(resource_id, request.user))
+
+    # --- restrictions on use: decided with a reason, their history kept ---------------------------
+
+    @get("/{resource_id:int}/restrictions", opt=rule(SIGNED_IN),
+         summary="Every restriction the resource has had: in force, changed or lifted, with who and why")
+    async def restriction_history(self, request: Request, resource_id: FromPath[int]) -> list[RestrictionOut]:
+        await service.get_resource(resource_id, request.user)  # 404 when hidden from the caller
+        return await restrictions.history(resource_id)
+
+    @post("/{resource_id:int}/restrictions", opt=rule(CATALOGUE_EDITORS),
+          summary="Add a restriction on use, with the reason for it")
+    async def add_restriction(self, request: Request, resource_id: FromPath[int],
+                              data: JSONBody[RestrictionCreate]) -> RestrictionOut:
+        return await restrictions.decide(resource_id, request.user, add=(data.text, data.reason))
+
+    @put("/{resource_id:int}/restrictions/{restriction_id:int}", opt=rule(CATALOGUE_EDITORS),
+         summary="Change the wording of a restriction in force, with the reason (the old wording stays in the history)")
+    async def change_restriction(self, request: Request, resource_id: FromPath[int], restriction_id: FromPath[int],
+                                 data: JSONBody[RestrictionChange]) -> RestrictionOut:
+        return await restrictions.decide(resource_id, request.user,
+                                         change=Change(restriction_id, "change", data.reason, data.text))
+
+    @post("/{resource_id:int}/restrictions/{restriction_id:int}/lift", opt=rule(CATALOGUE_EDITORS), status_code=200,
+          summary="Lift a restriction, with the reason")
+    async def lift_restriction(self, request: Request, resource_id: FromPath[int], restriction_id: FromPath[int],
+                               data: JSONBody[RestrictionLift]) -> RestrictionOut:
+        return await restrictions.decide(resource_id, request.user, change=Change(restriction_id, "lift", data.reason))
+
+    # --- following: told when the resource is to be phased out ------------------------------------
+
+    @get("/{resource_id:int}/follow", opt=rule(SIGNED_IN), summary="Whether I follow the resource")
+    async def following(self, request: Request, resource_id: FromPath[int]) -> Following:
+        await service.get_resource(resource_id, request.user)
+        return Following(following=await followers.is_following(resource_id, request.user.user_id))
+
+    @put("/{resource_id:int}/follow", opt=rule(SIGNED_IN),
+         summary="Follow the resource: be told when it is to be phased out, and its end date")
+    async def follow(self, request: Request, resource_id: FromPath[int]) -> Following:
+        await service.get_resource(resource_id, request.user)
+        await followers.follow(resource_id, request.user.user_id)
+        return Following(following=True)
+
+    @delete("/{resource_id:int}/follow", opt=rule(SIGNED_IN), status_code=200, summary="Stop following the resource")
+    async def unfollow(self, request: Request, resource_id: FromPath[int]) -> Following:
+        await service.get_resource(resource_id, request.user)
+        await followers.unfollow(resource_id, request.user.user_id)
+        return Following(following=False)

@@ -5,14 +5,26 @@ from __future__ import annotations
 import datetime
 from typing import Annotated, Any, Optional
 
+import msgspec
+
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from catalogue import users as service
 from catalogue.domain import Role
 from catalogue.problems import Problem
-from catalogue.schemas import Me, RoleChangeOut, RoleGrant, UnitAffiliation, UserOut, UserPage, UserPatch
-from catalogue.security.access import SIGNED_IN, Principal, rule
+from catalogue.schemas import (
+    EmailVerification,
+    Me,
+    MePatch,
+    RoleChangeOut,
+    RoleGrant,
+    UnitAffiliation,
+    UserOut,
+    UserPage,
+    UserPatch,
+)
+from catalogue.security.access import PUBLIC, SIGNED_IN, Principal, rule
 from catalogue.tables import AppUser, RoleChange
 
 ADMIN = rule({Role.ADMIN.value})
@@ -41,10 +53,19 @@ async def _users(where_sql: str, args: list[Any], limit: int, offset: int) -> tu
                 f"SELECT uu.\"user\" AS uid, unit.code FROM user_unit uu JOIN unit ON unit.id = uu.unit"
                 f" WHERE uu.\"user\" IN ({marks}) ORDER BY unit.code", *ids):
             units[r["uid"]].append(r["code"])
-    items = [UserOut(id=r["id"], display_name=r["display_name"], email=r["email"], issuer=r["issuer"],
+    items = [UserOut(id=r["id"], display_name=r["display_name"], email=r["email"], email_pending=r["email_pending"],
+                     notification_mode=r["notification_mode"] or "immediate", issuer=r["issuer"],
                      subject=r["subject"], active=bool(r["active"]), roles=roles[r["id"]], units=units[r["id"]],
                      created_at=_dt(r["created_at"]), last_seen_at=_dt(r["last_seen_at"])) for r in rows]
     return items, int(total[0]["n"])
+
+
+async def me_of(principal: Principal) -> Me:
+    row = await AppUser.select(AppUser.email, AppUser.email_pending, AppUser.notification_mode).where(
+        AppUser.id == principal.user_id).first() or {}
+    return Me(id=principal.user_id, display_name=principal.name, roles=sorted(principal.roles),
+              units=sorted(principal.unit_codes), email=row.get("email"), email_pending=row.get("email_pending"),
+              notification_mode=row.get("notification_mode") or "immediate")
 
 
 async def _one(user_id: int) -> UserOut:
@@ -58,11 +79,25 @@ class UserController(Controller):
     path = "/api/v1/users"
     tags = ["users"]
 
-    @get("/me", opt=rule(SIGNED_IN), summary="The signed-in user, with roles and units")
+    @get("/me", opt=rule(SIGNED_IN), summary="The signed-in user, with roles, units and notification settings")
     async def me(self, request: Request) -> Me:
+        return await me_of(request.user)
+
+    @patch("/me", opt=rule(SIGNED_IN),
+           summary="My e-mail address (used once I follow the link sent to it) and immediate mail or a daily digest")
+    async def update_me(self, request: Request, data: JSONBody[MePatch]) -> Me:
         principal: Principal = request.user
-        return Me(id=principal.user_id, display_name=principal.name, roles=sorted(principal.roles),
-                  units=sorted(principal.unit_codes))
+        if data.email is not msgspec.UNSET:
+            await service.request_email(principal.user_id, data.email, principal, request.app.state.settings)
+        if data.notification_mode is not msgspec.UNSET:
+            await service.set_notification_mode(principal.user_id, data.notification_mode, principal)
+        return await me_of(principal)
+
+    @post("/email-verification", opt=rule(PUBLIC), status_code=200,
+          summary="Follow the link sent to a new e-mail address (the token from the link); works once")
+    async def verify_email(self, data: JSONBody[EmailVerification]) -> dict[str, bool]:
+        await service.verify_email(data.token)
+        return {"verified": True}
 
     @get("/", opt=ADMIN, summary="List users (search by name, filter by role)")
     async def list_users(
@@ -88,10 +123,16 @@ class UserController(Controller):
     async def get_user(self, user_id: FromPath[int]) -> UserOut:
         return await _one(user_id)
 
-    @patch("/{user_id:int}", opt=ADMIN, summary="Deactivate or reactivate a user (ends their sessions)")
+    @patch("/{user_id:int}", opt=ADMIN,
+           summary="Deactivate or reactivate a user (ends their sessions); set their e-mail (a link is sent to it)")
     async def update_user(self, request: Request, user_id: FromPath[int], data: JSONBody[UserPatch]) -> UserOut:
         await _one(user_id)
-        await service.set_active(user_id, data.active, request.user)
+        if data.active is msgspec.UNSET and data.email is msgspec.UNSET:
+            raise Problem(422, "The update changes nothing.", errors=[{"field": "body", "message": "no fields given"}])
+        if data.active is not msgspec.UNSET:
+            await service.set_active(user_id, data.active, request.user)
+        if data.email is not msgspec.UNSET:
+            await service.request_email(user_id, data.email, request.user, request.app.state.settings)
         return await _one(user_id)
 
     @post("/{user_id:int}/roles", opt=ADMIN, status_code=200, summary="Grant a role")

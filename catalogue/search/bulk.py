@@ -31,6 +31,7 @@ from catalogue.resources import (
     now,
     vendor_id_for,
 )
+from catalogue.restrictions import INITIAL_REASON, initial_lines
 from catalogue.schemas import AccessibilityRecordBody, PrivacyRecordBody, ResourceCreate
 from catalogue.search.index import index_resources, refresh_statistics
 from catalogue.security.access import Principal
@@ -87,8 +88,7 @@ async def _insert_batch(bodies: list[ResourceCreate], actor: Principal, is_demo:
         if key not in vendors:
             vendors[key] = await vendor_id_for(body.vendor)
         columns = {name: getattr(body, name) for name in SCALAR_FIELDS}
-        restrictions = columns.get("restrictions")
-        columns["restrictions"] = restrictions.strip() or None if restrictions else None
+        columns["restrictions"] = "\n".join(initial_lines(columns.get("restrictions"))) or None
         columns.update(
             vendor=vendors[key], competence_aims=json.dumps(dedupe(body.competence_aims)),
             tags=json.dumps(dedupe(t.strip().lower() for t in body.tags), ensure_ascii=False),
@@ -109,8 +109,10 @@ async def _insert_batch(bodies: list[ResourceCreate], actor: Principal, is_demo:
         ids.extend(sorted(r["id"] for r in inserted))
     if len(ids) != len(bodies):
         raise RuntimeError("the database returned fewer ids than rows inserted")
-    facets, privacy, accessibility = [], [], []
+    facets, privacy, accessibility, restriction_rows = [], [], [], []
     for resource_id, body in zip(ids, bodies):
+        restriction_rows.extend([resource_id, line, stamp, actor.label, INITIAL_REASON]
+                                for line in initial_lines(body.restrictions))
         for field_name, facet in domain.FACET_FIELDS.items():
             facets.extend([resource_id, facet, value, position]
                           for position, value in enumerate(dedupe(getattr(body, field_name))))
@@ -118,6 +120,9 @@ async def _insert_batch(bodies: list[ResourceCreate], actor: Principal, is_demo:
         accessibility.append({"resource": resource_id,
                               **_accessibility_columns(body.accessibility or AccessibilityRecordBody())})
     await _insert_rows("resource_facet", ["resource", "facet", "value", "position"], facets)
+    if restriction_rows:
+        await _insert_rows("resource_restriction", ["resource", "text", "added_at", "added_by", "added_reason"],
+                           restriction_rows)
     for table, rows in (("privacy_record", privacy), ("accessibility_record", accessibility)):
         await _insert_rows(table, list(rows[0]), [list(r.values()) for r in rows])
     # One audit row per batch, naming every resource it created with what create_resource records

@@ -11,7 +11,16 @@ from frontend.workflow.case_page import (
     case_view,
     checklist_confirm,
 )
-from frontend.workflow.inbox import notification_list, notification_read, task_list
+from frontend.workflow.inbox import (
+    email_confirm,
+    email_confirm_page,
+    notification_list,
+    notification_read,
+    notification_settings,
+    notification_settings_save,
+    task_list,
+)
+from frontend.workflow.revisions import revision_overview
 from frontend.workflow.proposing import (
     decline_wish,
     my_proposals,
@@ -30,5 +39,6 @@ workflow_page_handlers: list = [
     task_list,
     case_view, case_decide, proposal_edit_form, proposal_edit, checklist_confirm, case_assign, case_comment,
     attachment_upload, attachment_download,
-    notification_list, notification_read,
+    notification_list, notification_read, notification_settings, notification_settings_save,
+    email_confirm_page, email_confirm, revision_overview,
 ]

@@ -3,6 +3,7 @@ now (decisions with the step's form, checklist, assignment, comments, attachment
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -12,6 +13,7 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from catalogue import domain
+from catalogue.restrictions import in_force as restrictions_in_force
 from catalogue.domain import Role
 from catalogue.problems import Problem
 from catalogue.resources import get_resource
@@ -40,6 +42,7 @@ from frontend.workflow.step_forms import (
     carried,
     feide_reason_name,
     form_fields,
+    parse_date,
     parse_step_form,
     step_groups,
     stored_form,
@@ -50,7 +53,7 @@ from frontend.workflow.step_forms import (
 from workflows import attachments, engine, service
 from workflows.definitions import CHECKLIST_LABELS, PROPOSER, WORKFLOWS
 from workflows.forms import check_for_approval, decode_form
-from workflows.schemas import ActionRequest
+from workflows.schemas import DOCUMENT_KINDS, ActionRequest, RestrictionDecision
 from workflows.tables import CaseEvent
 
 EVENT_LABELS = {
@@ -60,6 +63,7 @@ EVENT_LABELS = {
     "comment": "Kommentar",
     "edit": "Forslaget ble endret",
 }
+RESTRICTION_CHOICES = (("behold", "Behold"), ("endre", "Endre teksten"), ("opphev", "Opphev"))
 FORM_TITLES = {"pedagogical": "Pedagogisk vurdering", "privacy": "Personvernvurdering",
                "procurement": "Innkjøp og teknisk vurdering"}
 UPLOAD_LIMIT = 32 * 1024 * 1024  # the body limit of the upload route; the service enforces the file limit
@@ -79,6 +83,8 @@ def _event_text(event: dict[str, Any], kind: str, people: dict[int, str]) -> str
         return f"Tildelt {people.get(user_id, 'en saksbehandler')}" if user_id else "Tildelingen ble fjernet"
     if action == "confirm":
         return f"Bekreftet: {CHECKLIST_LABELS.get(data.get('item'), data.get('item'))}"
+    if action == "hand_over":
+        return f"Overført til IKT-veilederen {data.get('to_name') or ''}".strip()
     state = workflow.states.get(event["from_state"] or "")
     definition = (state.actions.get(action) if state else None) or workflow.proposer_actions.get(action)
     return definition.label_nb if definition else action
@@ -135,10 +141,11 @@ async def case_page(request: Request, case_id: int, *, errors: FormErrors | None
     review_actions = [a for a in case.allowed_actions if a.name not in proposer_names]
     proposer_actions = [a for a in case.allowed_actions if a.name in proposer_names]
     may_fill = bool(state.form) and engine.is_actor(service.case_view(row), principal, state.actor)
+    settings = request.app.state.settings
 
     groups, values = [], {}
     if may_fill:
-        groups = await step_groups(state.form)
+        groups = await step_groups(state.form, settings.privacy_exceptions_allowed)
         if source == "beslutning" and posted.get("steg") == row["state"]:
             values = values_from_post(groups, posted)
         else:
@@ -147,7 +154,8 @@ async def case_page(request: Request, case_id: int, *, errors: FormErrors | None
     for form in ("pedagogical", "privacy", "procurement"):
         data = row["step_data"].get(form)
         if data and not (may_fill and form == state.form):
-            saved_forms.append({"title": FORM_TITLES[form], "sections": summary_rows(await step_groups(form), data)})
+            saved_forms.append({"title": FORM_TITLES[form], "sections": summary_rows(
+                await step_groups(form, bool(data.get("document_exception_reason"))), data)})
 
     can_assign = not state.is_final and state.actor not in (None, PROPOSER) and (
         state.actor in principal.roles or Role.ADMIN.value in principal.roles)
@@ -158,6 +166,8 @@ async def case_page(request: Request, case_id: int, *, errors: FormErrors | None
                              text_of(posted.get("trekk_begrunnelse"))) if t] \
         if source == "beslutning" and not decision_shown else []
     justification = row["justification"] or {}
+    changes_restrictions = any(a.changes_restrictions for a in review_actions)
+    reason_labels = {a.reason_label_nb or "Begrunnelse" for a in review_actions}
     return Template(template_name="workflow/case.html", status_code=status, context=page_context(
         request, c=case, r=resource, row=row, labels=labels, subjects=subjects, areas=areas, unit_names=names,
         justification=justification, errors=errors, posted=posted, source=source, message=confirmation(request),
@@ -171,8 +181,14 @@ async def case_page(request: Request, case_id: int, *, errors: FormErrors | None
         saved_forms=saved_forms, lost_text=lost_text,
         returned_because=returned_because if row["state"] == "returned" else None,
         fmt_date=fmt_date, fmt_time=fmt_time, fmt_kroner=fmt_kroner,
-        max_upload_mb=request.app.state.settings.attachment_max_bytes // (1024 * 1024),
-        is_published=resource.status == "published",
+        max_upload_mb=settings.attachment_max_bytes // (1024 * 1024),
+        is_published=resource.status in ("published", "phasing_out"),
+        document_kinds=list(DOCUMENT_KINDS.items()), advice_rounds=row["step_data"].get("dpo_advice") or [],
+        reason_label=reason_labels.pop() if len(reason_labels) == 1 else "Begrunnelse",
+        asks_advice=[a for a in review_actions if a.name == "request_dpo_advice"],
+        needs_end_date=any(a.needs_end_date for a in review_actions),
+        in_force=await restrictions_in_force(row["resource"]) if changes_restrictions else [],
+        restriction_choices=RESTRICTION_CHOICES,
     ))
 
 
@@ -217,14 +233,17 @@ async def case_decide(request: Request, case_id: FromPath[int]) -> Response:
         errors.general.append(STALE_CASE)
         return await again(errors, 409)
     may_fill = bool(state.form) and engine.is_actor(service.case_view(row), principal, state.actor)
+    settings = request.app.state.settings
     form = None
     groups: list = []
     if may_fill:
-        groups = await step_groups(state.form)
+        groups = await step_groups(state.form, settings.privacy_exceptions_allowed)
         resource = await get_resource(row["resource"], insider(principal))
         form = parse_step_form(groups, posted, errors, carried(state.form, stored_form(state.form, row, resource)))
+    in_force = await restrictions_in_force(row["resource"])
     known = {f.name for f in form_fields(groups)} | {feide_reason_name(c) for c in domain.FEIDE_ATTRIBUTES} | {
-        "action", "reason", "restrictions", "trekk_begrunnelse"}
+        "action", "reason", "restrictions", "trekk_begrunnelse", "end_date"} | {
+        f"begrensning-{r.id}-{part}" for r in in_force for part in ("valg", "tekst", "begrunnelse")}
 
     if posted.get("knapp") == "lagre":
         if errors:
@@ -265,24 +284,80 @@ async def case_decide(request: Request, case_id: FromPath[int]) -> Response:
         for name, text in ((reason_field, reason), ("restrictions", restrictions)):
             if len(text) > 5000:
                 errors.add(name, "Teksten er for lang (høyst 5000 tegn).")
+        end_date = _end_date(posted, chosen.needs_end_date, errors)
+        decisions = _restriction_decisions(posted, in_force, chosen.changes_restrictions, errors)
         definition = state.actions.get(action_name)
         if form is not None and definition is not None and definition.validates_form:
             # tell everything that is missing at once, not one service round at a time
             try:
                 decoded = decode_form(state.form, form)
-                check_for_approval(state.form, decoded, resource_licence_model=resource.licence_model)
+                check_for_approval(state.form, decoded, resource_licence_model=resource.licence_model,
+                                   context=await service.approval_context(row, settings))
             except Problem as problem:
                 merge(errors, errors_from_problem(problem, known))
     if errors:
         return await again(errors, 422)
     request_body = ActionRequest(action=action_name, reason=reason, restrictions=restrictions,
-                                 form=form if may_fill and action_name in state.actions else None)
+                                 form=form if may_fill and action_name in state.actions else None,
+                                 end_date=end_date, restriction_changes=decisions)
     try:
         await service.apply_action(case_id, request_body, principal, expected, request.app.state.settings)
     except Problem as problem:
         errs, status = _errors_from_problem(problem, known, {"reason": reason_field})
         return await again(errs, status)
     return done(f"/saker/{case_id}", "beslutning")
+
+
+def _end_date(posted: dict[str, Any], needed: bool, errors: FormErrors) -> datetime.date | None:
+    """The last day in use, for a phase-out; an error when given for another decision."""
+    raw = text_of(posted.get("end_date"))
+    if not raw:
+        if needed:
+            errors.add("end_date", "Skriv siste dag læremidlet er i bruk.")
+        return None
+    if not needed:
+        errors.add("end_date", "Du har skrevet en sluttdato, men valgt en beslutning uten utfasing. "
+                               "Velg utfasing, eller fjern datoen.")
+        return None
+    parsed = parse_date(raw)
+    if parsed is None:
+        errors.add("end_date", "Skriv en gyldig dato som dd.mm.åååå, for eksempel 01.08.2026.")
+        return None
+    day = datetime.date.fromisoformat(parsed)
+    if day < service.today():
+        errors.add("end_date", "Sluttdatoen kan ikke ha passert.")
+    return day
+
+
+def _restriction_decisions(posted: dict[str, Any], in_force: list, allowed: bool,
+                           errors: FormErrors) -> list[RestrictionDecision]:
+    """What the decision does with each restriction in force: kept unless the reviewer chose to
+    change or lift it, with a reason."""
+    decisions = []
+    for item in in_force:
+        key = f"begrensning-{item.id}-"
+        choice = text_of(posted.get(key + "valg")) or "behold"
+        if choice == "behold":
+            continue
+        if choice not in ("endre", "opphev"):
+            errors.add(key + "valg", "Velg behold, endre eller opphev.")
+            continue
+        if not allowed:
+            errors.add(key + "valg", "Beslutningen du har valgt, beholder begrensningene. Velg «Behold», "
+                                     "eller velg en beslutning som fornyer læremidlet.")
+            continue
+        reason, text = text_of(posted.get(key + "begrunnelse")), text_of(posted.get(key + "tekst"))
+        if not reason:
+            errors.add(key + "begrunnelse", "Skriv hvorfor begrensningen endres eller oppheves.")
+        elif len(reason) > 5000:
+            errors.add(key + "begrunnelse", "Teksten er for lang (høyst 5000 tegn).")
+        if choice == "endre" and not text:
+            errors.add(key + "tekst", "Skriv begrensningen slik den skal lyde.")
+        elif len(text) > 2000:
+            errors.add(key + "tekst", "Teksten er for lang (høyst 2000 tegn).")
+        decisions.append(RestrictionDecision(restriction_id=item.id, action="change" if choice == "endre" else "lift",
+                                             reason=reason, text=text if choice == "endre" else ""))
+    return decisions
 
 
 @post("/saker/{case_id:int}/sjekkliste", opt=rule(SIGNED_IN), include_in_schema=False)
@@ -362,9 +437,14 @@ async def attachment_upload(request: Request, case_id: FromPath[int]) -> Respons
     if not isinstance(upload, UploadFile) or not upload.filename:
         errors.add("fil", "Velg en fil å laste opp.")
         return await case_page(request, case_id, errors=errors, source="vedlegg", status=422)
+    kind = text_of(posted.get("dokumenttype")) or "other"
+    if kind not in DOCUMENT_KINDS:
+        errors.add("dokumenttype", "Velg hva slags dokument det er.")
+        return await case_page(request, case_id, errors=errors, source="vedlegg", status=422)
     content = await upload.read(settings.attachment_max_bytes + 1)
     try:
-        await attachments.add(case_id, upload.filename, content, request.user, settings.attachment_max_bytes)
+        await attachments.add(case_id, upload.filename, content, request.user, settings.attachment_max_bytes,
+                              kind=kind)
     except Problem as problem:
         if problem.status_code not in UPLOAD_ERRORS:
             raise

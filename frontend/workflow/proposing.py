@@ -204,7 +204,7 @@ async def proposal_create(request: Request) -> Response:
     duplicates = []
     if resource["name"]:
         duplicates = await find_duplicates(resource["name"], resource["url"] or None,
-                                           resource["vendor"]["name"] or None)
+                                           resource["vendor"]["name"] or None, principal=principal)
     if duplicates and values["ikke_duplikat"] != "ja":
         errors.add("ikke_duplikat", "Se over de lignende læremidlene, og bekreft at dette ikke er et duplikat.")
 

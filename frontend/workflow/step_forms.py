@@ -14,7 +14,8 @@ import msgspec
 from catalogue import domain
 from frontend.forms import FormErrors, as_list
 from frontend.workflow.common import active_units, fmt_date, fmt_kroner, text_of
-from workflows.forms import CRITERIA_LABELS
+from workflows.forms import CRITERIA_LABELS, PRIOR_CONSULTATION_LABELS
+from workflows.service import latest_advice
 
 TECH_STATUSES = (("unknown", "Ukjent"), ("not_needed", "Ikke nødvendig"), ("planned", "Planlagt"),
                  ("done", "Ferdig"))
@@ -104,10 +105,23 @@ PRIVACY_GROUPS = [
         StepField("form.record.retention", "optarea", "Lagringstid og sletting", max_length=2000),
         StepField("form.record.security_measures", "optarea", "Sikkerhetstiltak", max_length=2000),
     ]),
+    ("Høy risiko etter DPIA", [
+        StepField("form.prior_consultation", "choice", "Forhåndsdrøfting med Datatilsynet (personvernforordningen art. 36)",
+                  _options(PRIOR_CONSULTATION_LABELS),
+                  hint="Må besvares når risikoen etter DPIA er høy. Da kreves også råd fra personvernombudet og "
+                       "navnet på den som godkjenner DPIA-en."),
+        StepField("form.prior_consultation_reason", "textarea", "Begrunnelse for svaret om forhåndsdrøfting",
+                  max_length=5000),
+    ]),
     ("Merknader", [
         StepField("form.notes", "textarea", "Merknader til personvernvurderingen", max_length=5000),
     ]),
 ]
+EXCEPTION_GROUP = ("Unntak etter kommunens rutine", [
+    StepField("form.document_exception_reason", "textarea", "Begrunnelse for å godkjenne uten dokument eller med utløpt avtale",
+              hint="Bare når databehandleravtalen er utløpt, eller avtalen eller DPIA-en ikke er lastet opp som vedlegg. "
+                   "Begrunnelsen lagres i saken.", max_length=5000),
+])
 
 
 def procurement_groups(units: list[tuple[str, str]]) -> list:
@@ -135,11 +149,12 @@ def procurement_groups(units: list[tuple[str, str]]) -> list:
     ]
 
 
-async def step_groups(form: str) -> list:
+async def step_groups(form: str, exceptions_allowed: bool = False) -> list:
+    """The form's fields; the privacy form has a field for an exception only where the routine allows one."""
     if form == "pedagogical":
         return PEDAGOGICAL_GROUPS
     if form == "privacy":
-        return PRIVACY_GROUPS
+        return [*PRIVACY_GROUPS[:-1], EXCEPTION_GROUP, PRIVACY_GROUPS[-1]] if exceptions_allowed else PRIVACY_GROUPS
     return procurement_groups(await active_units())
 
 
@@ -331,12 +346,17 @@ def carried(form: str, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def stored_form(form: str, row: dict[str, Any], resource) -> dict[str, Any]:
-    """The step's saved data, or a starting point from the resource as it stands."""
+    """The step's saved data, or a starting point from the resource as it stands. The privacy
+    record's DPO advice is the DPO's formal advice on the case, once given."""
     saved = row["step_data"].get(form)
+    if form == "privacy":
+        data = copy.deepcopy(saved) if saved else {"record": msgspec.to_builtins(resource.privacy)}
+        advice = latest_advice(row["step_data"])
+        if advice:
+            data.setdefault("record", {})["dpo_advice"] = advice
+        return data
     if saved:
         return saved
-    if form == "privacy":
-        return {"record": msgspec.to_builtins(resource.privacy)}
     if form == "procurement":
         estimate = (row["justification"] or {}).get("estimated_cost_nok")
         return {"annual_cost_nok": resource.annual_cost_nok if resource.annual_cost_nok is not None else estimate,

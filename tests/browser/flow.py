@@ -170,6 +170,17 @@ def fill_privacy(page, processor: str = "Tallforlaget AS") -> None:
     page.get_by_label("Merknader til personvernvurderingen").fill("Lovlig behandling med avtale og DPIA.")
 
 
+def attach_privacy_documents(page) -> None:
+    """The privacy adviser uploads the DPA and the DPIA to the case, as the approval requires."""
+    for kind, name in (("Databehandleravtale", "databehandleravtale.pdf"),
+                       ("Vurdering av personvernkonsekvenser (DPIA)", "dpia.pdf")):
+        page.get_by_label("Last opp et dokument").set_input_files(
+            {"name": name, "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n% " + name.encode()})
+        page.get_by_label("Hva slags dokument er det?").select_option(label=kind)
+        submit(page, "Last opp")
+        assert "melding=vedlegg" in page.url, page.locator("main").inner_text()[:2000]
+
+
 def fill_procurement(page) -> None:
     page.get_by_label("Årlig kostnad i kroner").fill("12 000")
     page.get_by_label("Antall lisenser").fill("60")

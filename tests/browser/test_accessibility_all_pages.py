@@ -35,11 +35,11 @@ NAV = {
     None: [],
     "Kari": ["/onsker", "/varsler"],
     "Ola": ["/forslag/ny", "/forslag", "/onsker", "/oppgaver", "/varsler"],
-    "Siri": ["/onsker", "/oppgaver", "/varsler"],
+    "Siri": ["/onsker", "/oppgaver", "/revisjoner", "/varsler"],
     "Per": ["/onsker", "/oppgaver", "/varsler"],
     "Pia": ["/onsker", "/oppgaver", "/varsler"],
     "Tor": ["/onsker", "/oppgaver", "/varsler"],
-    "Anne": ["/forslag/ny", "/forslag", "/onsker", "/oppgaver", "/varsler", "/admin"],
+    "Anne": ["/forslag/ny", "/forslag", "/onsker", "/oppgaver", "/revisjoner", "/varsler", "/admin"],
 }
 NARROW_WIDTHS = (320, 640)  # 640 CSS px: a 1280 px wide window at 200 % zoom
 
@@ -55,6 +55,7 @@ def sample(browser, server):
     resource = page.locator(".result-title a").first.get_attribute("href")
     page.goto("/admin/brukere")
     user = page.get_by_role("link", name="Kari Lærer (demo)").get_attribute("href")
+    mentor = page.get_by_role("link", name="Ola IKT-veileder (demo)").get_attribute("href")
     page.goto("/admin/enheter")
     unit = page.get_by_role("link", name="Nordre skole").get_attribute("href")
     context.close()
@@ -65,29 +66,33 @@ def sample(browser, server):
     draft_id = save_draft(page, unique("Tilgjengelighet Utkast"))
     context.close()
     return {"resource": resource, "user": user, "unit": unit, "case": f"/saker/{case_id}",
-            "draft": f"/saker/{draft_id}"}
+            "draft": f"/saker/{draft_id}", "mentor": mentor}
 
 
 def pages_for(who: str | None, sample: dict) -> list[tuple[str, int]]:
     """(path, expected status) for everything the role may open, and the error pages it meets."""
     public = [("/", 200), ("/ressurser", 200), ("/ressurser?q=matematikk&level=5", 200), (sample["resource"], 200),
-              ("/personvern", 200), ("/auth/demo", 200), ("/finnes-ikke", 404), ("/ressurser/999999", 404)]
+              ("/personvern", 200), ("/auth/demo", 200), ("/finnes-ikke", 404), ("/ressurser/999999", 404),
+              ("/epost/bekreft?token=ukjent", 404)]
     if who is None:
-        return public + [("/varsler", 401), ("/admin", 401), (sample["case"], 401)]
-    signed_in = public + [("/onsker", 200), ("/onsker/ny", 200), ("/varsler", 200)]
+        return public + [("/varsler", 401), ("/admin", 401), (sample["case"], 401), ("/revisjoner", 401)]
+    signed_in = public + [("/onsker", 200), ("/onsker/ny", 200), ("/varsler", 200), ("/varsler/innstillinger", 200)]
     if who == "Kari":
         return signed_in + [("/oppgaver", 403), ("/forslag/ny", 403), ("/admin", 403),
                             (sample["case"], 404)]  # a case that is not hers does not exist for her
     if who == "Ola":
         return signed_in + [("/forslag/ny", 200), ("/forslag", 200), ("/oppgaver", 200), (sample["case"], 200),
-                            (sample["draft"], 200), (sample["draft"] + "/endre", 200), ("/admin", 403)]
+                            (sample["draft"], 200), (sample["draft"] + "/endre", 200), ("/admin", 403),
+                            ("/revisjoner", 403)]
     if who == "Anne":
         return signed_in + [("/oppgaver", 200), (sample["case"], 200), ("/forslag/ny", 200), ("/forslag", 200),
                             ("/admin", 200), ("/admin/brukere", 200), (sample["user"], 200), ("/admin/enheter", 200),
+                            (sample["mentor"], 200), ("/revisjoner", 200), ("/revisjoner?dager=365", 200),
                             (sample["unit"], 200), ("/admin/fag", 200),
                             (sample["case"] + "/endre", 403)]  # only the proposer edits a proposal
-    # the reviewers and the DPO
-    return signed_in + [("/oppgaver", 200), (sample["case"], 200), ("/forslag/ny", 403), ("/admin", 403)]
+    # the reviewers and the DPO; the sector office has the overview of revisions
+    revisions = ("/revisjoner", 200 if who == "Siri" else 403)
+    return signed_in + [("/oppgaver", 200), (sample["case"], 200), ("/forslag/ny", 403), ("/admin", 403), revisions]
 
 
 def check_page(page, path: str, status: int) -> list[str]:

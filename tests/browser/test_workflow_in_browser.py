@@ -9,6 +9,7 @@ import re
 from tests.browser.conftest import assert_accessible
 from tests.browser.flow import (  # noqa: F401 - people is a fixture
     CRITERIA,
+    attach_privacy_documents,
     case_status,
     decide,
     fill_pedagogical,
@@ -114,6 +115,8 @@ def test_proposal_goes_through_every_review_and_a_teacher_finds_it(people):
     per = people("Per")
     assert open_case_from_tasks(per, name) == case_id
     assert per.get_by_role("heading", name="Din vurdering: Personvernvurdering").is_visible()
+    assert_accessible(per)
+    attach_privacy_documents(per)
     assert_accessible(per)
     fill_privacy(per)
     decide(per, "Godkjenn med begrensninger", "Avtale og DPIA er på plass.", restriction)

@@ -4,6 +4,7 @@ and a form posted without the page's CSRF token, or from another origin, is refu
 from __future__ import annotations
 
 from tests.browser.flow import (  # noqa: F401 - people is a fixture
+    attach_privacy_documents,
     decide,
     fill_pedagogical,
     fill_privacy,
@@ -50,6 +51,8 @@ def test_script_in_a_name_is_text_everywhere(people):
         assert_shown_as_text(page)
         assert open_case_from_tasks(page, SCRIPT_NAME) == case_id
         assert_shown_as_text(page)
+        if fill is fill_privacy:
+            attach_privacy_documents(page)
         fill(page)
         decide(page, action, "Vurdert.", extra)
         assert "melding=beslutning" in page.url, page.locator(".error-summary").all_inner_texts()

@@ -28,6 +28,7 @@ from catalogue.security.headers import add_security_headers
 from catalogue.security.oidc import OidcClient
 from catalogue.security.tokens import build_token_service
 from catalogue.settings import Settings
+from equipment.api import equipment_handlers
 from frontend.admin_pages import admin_page_handlers
 from frontend.auth import auth_handlers
 from frontend.catalogue_pages import catalogue_page_handlers
@@ -71,7 +72,7 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
     app = Litestar(
         route_handlers=[
             health, ready, jwks, ResourceController, TaxonomyController, UnitController, UserController,
-            *workflow_handlers,
+            *workflow_handlers, *equipment_handlers,
             *page_handlers, *auth_handlers, *catalogue_page_handlers, *workflow_page_handlers,
             *admin_page_handlers, static_files(),
         ],

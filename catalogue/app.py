@@ -32,6 +32,7 @@ from equipment.api import equipment_handlers
 from frontend.admin_pages import admin_page_handlers
 from frontend.auth import auth_handlers
 from frontend.catalogue_pages import catalogue_page_handlers
+from frontend.equipment import equipment_page_handlers
 from frontend.pages import error_page, page_handlers, static_files, template_config
 from frontend.workflow import workflow_page_handlers
 from workflows.api import workflow_handlers
@@ -74,7 +75,7 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
             health, ready, jwks, ResourceController, TaxonomyController, UnitController, UserController,
             *workflow_handlers, *equipment_handlers,
             *page_handlers, *auth_handlers, *catalogue_page_handlers, *workflow_page_handlers,
-            *admin_page_handlers, static_files(),
+            *admin_page_handlers, *equipment_page_handlers, static_files(),
         ],
         middleware=[DefineMiddleware(TokenAuthenticationMiddleware)],
         guards=[access_guard],

@@ -15,6 +15,8 @@ from catalogue import domain
 from catalogue.resources import get_resource
 from catalogue.security.access import PUBLIC, rule
 from catalogue.tables import KindergartenArea, Subject
+from equipment.domain import EQUIPMENT_USERS
+from equipment.kinds import kinds_for_resource
 from frontend import labels
 from frontend.pages import page_context
 from frontend.search_adapter import PAGE_SIZE, SearchRequest, run_search
@@ -121,7 +123,8 @@ async def resource_page(request: Request, resource_id: FromPath[int]) -> Templat
     return Template(template_name="catalogue/resource.html", context=page_context(
         request, r=resource, subjects=subjects, areas=areas, labels=labels, reviewer=reviewer,
         signed_in=not principal.is_anonymous, privacy_rows=labels.privacy_summary(privacy_dict),
-        privacy=privacy_dict, cases=cases,
+        privacy=privacy_dict, cases=cases, equipment=await kinds_for_resource(resource_id, principal),
+        equipment_links=principal.has_any(EQUIPMENT_USERS),
     ))
 
 

@@ -63,6 +63,32 @@ SPEC = {
     ("GET", "/admin/fag"): ADMIN,
     ("POST", "/admin/fag/{code}"): ADMIN,
     ("POST", "/varsler/{notification_id}/lest"): SIGNED_IN,
+    ("GET", "/utstyr"): EQUIPMENT_USERS,
+    ("GET", "/utstyr/eksport"): PLANNERS,
+    ("GET", "/utstyr/enheter/{code}"): EQUIPMENT_USERS,
+    ("GET", "/utstyr/enheter/{code}/eksport"): EQUIPMENT_USERS,
+    ("POST", "/utstyr/enheter/{code}/tall"): EQUIPMENT_USERS,
+    ("POST", "/utstyr/enheter/{code}/beholdning"): HOLDING_EDITORS,
+    ("GET", "/utstyr/beholdning/{holding_id}"): HOLDING_EDITORS,
+    ("POST", "/utstyr/beholdning/{holding_id}"): HOLDING_EDITORS,
+    ("POST", "/utstyr/beholdning/{holding_id}/slett"): HOLDING_EDITORS,
+    ("GET", "/utstyr/enheter/{code}/import"): HOLDING_EDITORS,
+    ("POST", "/utstyr/enheter/{code}/import"): HOLDING_EDITORS,
+    ("GET", "/utstyr/import/{import_id}"): HOLDING_EDITORS,
+    ("POST", "/utstyr/import/{import_id}/bruk"): HOLDING_EDITORS,
+    ("GET", "/utstyr/standard"): CHANGE_READERS,
+    ("GET", "/utstyr/standard/{unit_type}/ny"): EDITORS,
+    ("POST", "/utstyr/standard/{unit_type}/ny"): EDITORS,
+    ("GET", "/utstyr/standard/endringer/{change_id}"): CHANGE_READERS,
+    ("POST", "/utstyr/standard/endringer/{change_id}/beslutning"): CHANGE_READERS,
+    ("GET", "/utstyr/standard/endringer/{change_id}/endre"): EDITORS,
+    ("POST", "/utstyr/standard/endringer/{change_id}/endre"): EDITORS,
+    ("GET", "/utstyr/typer"): EQUIPMENT_USERS,
+    ("POST", "/utstyr/typer"): KIND_EDITORS,
+    ("GET", "/utstyr/typer/{code}"): EQUIPMENT_USERS,
+    ("POST", "/utstyr/typer/{code}"): KIND_EDITORS,
+    ("POST", "/utstyr/typer/{code}/ressurser"): KIND_EDITORS,
+    ("POST", "/utstyr/typer/{code}/ressurser/fjern"): KIND_EDITORS,
     ("GET", "/auth/login"): PUBLIC,
     ("GET", "/auth/callback"): PUBLIC,
     ("GET", "/auth/demo"): PUBLIC,
@@ -198,10 +224,10 @@ def objects(api):
 
 def _path(template: str, objects: dict) -> str:
     path = template
-    if template.startswith(("/api/v1/units/", "/admin/enheter/", "/api/v1/equipment/units/")) \
+    if template.startswith(("/api/v1/units/", "/admin/enheter/", "/api/v1/equipment/units/", "/utstyr/enheter/")) \
             or template.endswith("/units/{code}"):
         path = path.replace("{code}", "matrise-skole")
-    if template.startswith("/api/v1/equipment/kinds/"):
+    if template.startswith(("/api/v1/equipment/kinds/", "/utstyr/typer/")):
         path = path.replace("{code}", "nettbrett")
     for name, value in objects.items():
         path = path.replace("{" + name + "}", str(value))

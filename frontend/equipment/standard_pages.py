@@ -71,7 +71,11 @@ def _lines_from(data: dict[str, Any], codes: list[str]) -> tuple[list[dict[str, 
 def _line_errors(problem: Problem, lines: list[dict[str, Any]], errors: FormErrors) -> None:
     """``lines[2].quantity`` belongs to the quantity field of the third line's kind."""
     for item in problem.errors or []:
-        found = re.match(r"lines\[(\d+)\](?:\.(\w+))?", str(item.get("field", "")))
+        field = str(item.get("field", ""))
+        if field == "lines":  # msgspec names the line in its message: "… - at `$[0].quantity`"
+            at = re.search(r"at `\$\[(\d+)\](?:\.(\w+))?`", str(item.get("message", "")))
+            field = f"lines[{at[1]}].{at[2] or 'basis'}" if at else field
+        found = re.match(r"lines\[(\d+)\](?:\.(\w+))?", field)
         if found and int(found[1]) < len(lines):
             errors.add(f"{lines[int(found[1])]['kind']}-{found[2] or 'basis'}", message(str(item.get("message", ""))))
 

@@ -14,6 +14,7 @@ from catalogue.security.access import Principal
 from catalogue.tables import AppMeta, AppUser, Resource, Unit
 from equipment import kinds, standards
 from equipment.common import now
+from equipment.holdings import new_stamp
 from equipment.schemas import ChangeAction, KindCreate, StandardChangeCreate, StandardLineBody
 from equipment.tables import EquipmentKind, Holding, StandardChange, StandardLine, UnitProfile
 from workflows import audit
@@ -51,8 +52,8 @@ async def seed_equipment_demo(demo_issuer: str) -> bool:
                 await UnitProfile.insert(UnitProfile(
                     unit=units[code], children=values.get("children", 0), pupils=values.get("pupils", 0),
                     departments=values.get("departments", 0), classrooms=values.get("classrooms", 0),
-                    counted_on=datetime.date(2025, 10, 1), version=1, holdings_version=1, updated_at=stamp,
-                    updated_by=SEEDER.label))
+                    counted_on=datetime.date(2025, 10, 1), version=1, holdings_version=new_stamp(),
+                    updated_at=stamp, updated_by=SEEDER.label))
         rows = []
         for item in data["holdings"]:
             if item["unit"] in units and item["count"] > 0:

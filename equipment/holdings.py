@@ -5,6 +5,7 @@ department register them; every change bumps the unit's holdings version in the 
 from __future__ import annotations
 
 import datetime
+import secrets
 from typing import Any
 
 import msgspec
@@ -91,8 +92,8 @@ async def ensure_profile(unit_id: int) -> None:
     transaction; safe when two writers make it at once."""
     await UnitProfile.raw(
         "INSERT INTO equipment_unit_profile (unit, children, pupils, departments, classrooms, version,"
-        " holdings_version, updated_at, updated_by) VALUES ({}, 0, 0, 0, 0, 0, 1, {}, '')"
-        " ON CONFLICT (unit) DO NOTHING", unit_id, now())
+        " holdings_version, updated_at, updated_by) VALUES ({}, 0, 0, 0, 0, 0, {}, {}, '')"
+        " ON CONFLICT (unit) DO NOTHING", unit_id, new_stamp(), now())
 
 
 def _counts_out(code: str, row: dict[str, Any] | None) -> UnitCountsOut:
@@ -137,10 +138,16 @@ async def set_counts(code: str, body: UnitCountsBody, if_match: str | None, prin
 # --- holdings ----------------------------------------------------------------------------------
 
 
+def new_stamp() -> int:
+    """A new holdings version: random rather than counted, so that the plans a worker keeps
+    (equipment.plan) never mistake one database's unit for another's with the same id."""
+    return secrets.randbelow(2**31 - 2) + 2
+
+
 async def _bump_holdings(unit_id: int) -> None:
     await ensure_profile(unit_id)
-    await UnitProfile.raw("UPDATE equipment_unit_profile SET holdings_version = holdings_version + 1"
-                          " WHERE unit = {}", unit_id)
+    await UnitProfile.raw("UPDATE equipment_unit_profile SET holdings_version = {} WHERE unit = {}",
+                          new_stamp(), unit_id)
 
 
 def check_acquired(acquired_on: datetime.date, errors: FieldErrors, field: str = "acquired_on") -> None:

@@ -21,7 +21,14 @@ from catalogue.problems import Problem
 from catalogue.security.access import Principal
 from catalogue.tables import Unit
 from equipment.common import as_date, as_datetime, from_json, now, today
-from equipment.holdings import ensure_profile, holdings_version, may_edit_holdings, not_served, unit_row
+from equipment.holdings import (
+    ensure_profile,
+    holdings_version,
+    may_edit_holdings,
+    new_stamp,
+    not_served,
+    unit_row,
+)
 from equipment.schemas import ImportErrorOut, ImportOut, ImportRowOut
 from equipment.tables import EquipmentKind, Holding, HoldingImport
 from workflows import audit
@@ -250,8 +257,8 @@ async def apply(import_id: int, principal: Principal) -> ImportOut:
             raise Problem(409, "The sheet has errors; correct them and upload it again.", type_slug="import-invalid",
                           errors=[{"field": "file", **e} for e in from_json(row["errors"], [])])
         bumped = await HoldingImport.raw(
-            "UPDATE equipment_unit_profile SET holdings_version = holdings_version + 1"
-            " WHERE unit = {} AND holdings_version = {} RETURNING id", row["unit"], row["holdings_version"])
+            "UPDATE equipment_unit_profile SET holdings_version = {} WHERE unit = {} AND holdings_version = {}"
+            " RETURNING id", new_stamp(), row["unit"], row["holdings_version"])
         if not bumped:
             raise Problem(409, "The unit's holdings changed after the dry run; upload the sheet again to check it "
                           "against them.", type_slug="import-stale")

@@ -12,6 +12,7 @@ dated ahead shows in the years it applies to."""
 from __future__ import annotations
 
 import datetime
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,36 +65,71 @@ class Inputs:
     held: dict[int, dict[int, dict[int, int]]] = field(default_factory=dict)
     # unit id → funding → count
     funding: dict[int, dict[str, int]] = field(default_factory=dict)
+    # what the kinds and standards were when read (None: the plans are not to be kept)
+    signature: tuple | None = None
 
 
-async def load_inputs(unit_ids: list[int] | None = None, *, acquired_up_to: int | None = None) -> Inputs:
-    """Read the standards, kinds, counts and summed holdings (of the given units, or all)."""
-    kinds = {r["id"]: r for r in await EquipmentKind.select()}
-    profiles_query = UnitProfile.select()
-    sql = ("SELECT unit, kind, acquired_year, funded_by, SUM(count) AS n FROM equipment_holding")
+# What a worker keeps between requests: each unit's summed holdings, with the unit's holdings
+# stamp they were read at (every holdings write gives it a new random one in its own transaction,
+# equipment.holdings.new_stamp, so a stamp does not repeat between databases), and the plans
+# computed from them. Both are checked against the database on every request: the versions are
+# read before the sums, so a change committed in between is read again on the next request.
+_held_cache: dict[int, tuple[int, dict[int, dict[int, int]], dict[str, int]]] = {}
+_plan_cache: OrderedDict[tuple, "UnitResult"] = OrderedDict()
+PLAN_CACHE_SIZE = 4096
+
+
+async def _sums(unit_ids: list[int] | None, acquired_up_to: int | None
+                ) -> tuple[dict[int, dict[int, dict[int, int]]], dict[int, dict[str, int]]]:
+    """Summed holdings by unit, kind and acquired year, and by unit and funding."""
     clauses, args = [], []
     if unit_ids is not None:
-        if len(unit_ids) == 1:
-            clauses.append("unit = {}")
-            args.append(unit_ids[0])
-        else:
-            clauses.append(f"unit IN ({', '.join('{}' for _ in unit_ids)})" if unit_ids else "1 = 0")
-            args.extend(unit_ids)
-        profiles_query = profiles_query.where(UnitProfile.unit.is_in(unit_ids or [0]))
+        clauses.append(f"unit IN ({', '.join('{}' for _ in unit_ids)})")
+        args.extend(unit_ids)
     if acquired_up_to is not None:
         clauses.append("acquired_year <= {}")
         args.append(acquired_up_to)
-    if clauses:
-        sql += " WHERE " + " AND ".join(clauses)
-    sql += " GROUP BY unit, kind, acquired_year, funded_by"
-    inputs = Inputs(standards=await load_standards(), kinds=kinds,
-                    profiles={r["unit"]: r for r in await profiles_query})
-    for row in await Holding.raw(sql, *args):
-        count = int(row["n"])
-        by_year = inputs.held.setdefault(row["unit"], {}).setdefault(row["kind"], {})
-        by_year[row["acquired_year"]] = by_year.get(row["acquired_year"], 0) + count
-        funding = inputs.funding.setdefault(row["unit"], {})
-        funding[row["funded_by"]] = funding.get(row["funded_by"], 0) + count
+    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    held: dict[int, dict[int, dict[int, int]]] = {}
+    for row in await Holding.raw("SELECT unit, kind, acquired_year, SUM(count) AS n FROM equipment_holding"
+                                 + where + " GROUP BY unit, kind, acquired_year", *args):
+        held.setdefault(row["unit"], {}).setdefault(row["kind"], {})[row["acquired_year"]] = int(row["n"])
+    funding: dict[int, dict[str, int]] = {}
+    for row in await Holding.raw("SELECT unit, funded_by, SUM(count) AS n FROM equipment_holding"
+                                 + where + " GROUP BY unit, funded_by", *args):
+        funding.setdefault(row["unit"], {})[row["funded_by"]] = int(row["n"])
+    return held, funding
+
+
+async def load_inputs(unit_ids: list[int] | None = None, *, acquired_up_to: int | None = None) -> Inputs:
+    """Read the standards, kinds, counts and summed holdings (of the given units, or all). Sums
+    of units whose holdings have not changed since this worker last read them come from memory."""
+    kinds = {r["id"]: r for r in await EquipmentKind.select()}
+    profiles_query = UnitProfile.select()
+    if unit_ids is not None:
+        profiles_query = profiles_query.where(UnitProfile.unit.is_in(unit_ids or [0]))
+    profiles = {r["unit"]: r for r in await profiles_query}
+    inputs = Inputs(standards=await load_standards(), kinds=kinds, profiles=profiles)
+    if acquired_up_to is not None:  # a past year's figures: read afresh, keep nothing
+        inputs.held, inputs.funding = await _sums(unit_ids, acquired_up_to)
+        return inputs
+    # every writer of holdings stamps the unit's profile anew, making the profile if it had none
+    wanted = list(profiles) if unit_ids is None else [u for u in unit_ids if u in profiles]
+    stale = [u for u in wanted if _held_cache.get(u, (None,))[0] != profiles[u]["holdings_version"]]
+    if stale:
+        held, funding = await _sums(None if unit_ids is None and len(stale) * 2 > len(wanted) else stale, None)
+        for unit in stale:
+            _held_cache[unit] = (profiles[unit]["holdings_version"], held.get(unit, {}), funding.get(unit, {}))
+    for unit in wanted:
+        _, inputs.held[unit], inputs.funding[unit] = _held_cache[unit]
+    # what the plans depend on besides the unit's own rows, by content (ids and versions repeat
+    # between databases, as between tests)
+    inputs.signature = (
+        tuple(sorted((k, r["code"], r["name"], r["lifetime_years"], r["typical_price_nok"],
+                      bool(r["personal_pupil_device"])) for k, r in kinds.items())),
+        tuple(sorted((unit_type, v.change_id, v.revision, v.valid_from,
+                      tuple((line["kind_id"], line["basis"], line["per_n"], line["quantity"]) for line in v.lines))
+                     for unit_type, versions in inputs.standards.versions.items() for v in versions)))
     return inputs
 
 
@@ -127,7 +163,27 @@ class UnitResult:
 
 
 def plan_unit(unit: dict[str, Any], inputs: Inputs, day: datetime.date, years: int) -> UnitResult:
-    """The gap and plan of one unit (see the module's docstring for the rule)."""
+    """The gap and plan of one unit (see the module's docstring for the rule), kept while the
+    unit's counts and holdings, the kinds and the standards stay as they were."""
+    profile = inputs.profiles.get(unit["id"])
+    key = None
+    if inputs.signature is not None:
+        key = (unit["id"], unit["code"], unit["name"], unit["kind"], day, years, inputs.signature,
+               tuple(profile[k] for k in ("version", "holdings_version", "children", "pupils", "departments",
+                                          "classrooms")) if profile else None)
+        kept = _plan_cache.get(key)
+        if kept is not None:
+            _plan_cache.move_to_end(key)
+            return kept
+    result = _plan_unit(unit, inputs, day, years)
+    if key is not None:
+        _plan_cache[key] = result
+        if len(_plan_cache) > PLAN_CACHE_SIZE:
+            _plan_cache.popitem(last=False)
+    return result
+
+
+def _plan_unit(unit: dict[str, Any], inputs: Inputs, day: datetime.date, years: int) -> UnitResult:
     profile = inputs.profiles.get(unit["id"])
     counts = _counts(unit, profile)
     count_values = {"children": counts.children, "pupils": counts.pupils, "departments": counts.departments,

@@ -86,7 +86,8 @@ class StandardEvent(Table, tablename="equipment_standard_event"):
 
 class UnitProfile(Table, tablename="equipment_unit_profile"):
     """The counts the standard is computed from, and the version of the unit's holdings (every
-    holdings change bumps ``holdings_version``; an import applies only to the version it saw)."""
+    holdings change gives ``holdings_version`` a new random stamp; an import applies only to the
+    holdings it was checked against)."""
 
     unit = ForeignKey(references=Unit, on_delete=OnDelete.cascade, unique=True)
     children = Integer(default=0)

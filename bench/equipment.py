@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
+import json
 import os
 import random
 import signal
@@ -119,10 +120,34 @@ def prepare(engine: str, admin_url: str, var_dir: Path, reuse: bool) -> str:
     return url
 
 
-def _token(env: dict[str, str]) -> str:
-    done = subprocess.run([str(CATALOGUE), "token", "--user", "bench-planner", "--role", "sector_reviewer",
-                           "--ttl", "86400"], env=env, capture_output=True, text=True, timeout=120, check=True)
+def _token(env: dict[str, str], user: str, role: str) -> str:
+    done = subprocess.run([str(CATALOGUE), "token", "--user", user, "--role", role, "--ttl", "86400"],
+                          env=env, capture_output=True, text=True, timeout=120, check=True)
     return done.stdout.strip()
+
+
+def _timed(url: str, headers: dict[str, str], body: bytes | None = None) -> float:
+    """Milliseconds one request takes (a POST when there is a body)."""
+    request = urllib.request.Request(url, data=body, headers={**headers, "Content-Type": "application/json"}
+                                     if body else headers, method="POST" if body else "GET")
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=120) as answer:
+        answer.read()
+        assert answer.status in (200, 201), (url, answer.status)
+    return (time.perf_counter() - started) * 1000
+
+
+def cold_and_changed(base: str, headers: dict[str, str], writer: dict[str, str]) -> tuple[float, float]:
+    """The first plan after the server started (every unit's sums read from the database), and the
+    median plan right after a holding was added to one unit (that unit's sums read again)."""
+    cold = _timed(base + "/api/v1/equipment/plan", headers)
+    after_change = []
+    for index in range(9):
+        body = json.dumps({"kind": "bench-kind-00", "count": 1, "acquired_on": "2024-01-01",
+                           "funded_by": "investment"}).encode()
+        _timed(f"{base}/api/v1/equipment/units/bench-enhet-{index * 7:03d}/holdings", writer, body)
+        after_change.append(_timed(base + "/api/v1/equipment/plan", headers))
+    return cold, sorted(after_change)[len(after_change) // 2]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
 
     url = prepare(args.engine, args.database_url, args.var_dir, args.reuse)
     env = _environment(url, args.var_dir)
-    headers = {"Authorization": f"Bearer {_token(env)}"}
+    headers = {"Authorization": f"Bearer {_token(env, 'bench-planner', 'sector_reviewer')}"}
+    writer = {"Authorization": f"Bearer {_token(env, 'bench-tech', 'tech_approver')}"}
     port = _free_port()
     server = serve(env, port, args.var_dir / f"server-equipment-{args.engine}.log")
     base = f"http://127.0.0.1:{port}"
@@ -144,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
                 "unit": "/api/v1/equipment/units/bench-enhet-042"}
     results: dict[str, dict[int, loadgen.Result]] = {}
     try:
+        cold, changed = cold_and_changed(base, headers, writer)
         for name, path in requests.items():
             with urllib.request.urlopen(urllib.request.Request(base + path, headers=headers), timeout=60) as answer:
                 assert answer.status == 200, (path, answer.status)
@@ -170,8 +197,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:9} {c:>3} {r.p50:8.2f} {r.p95:8.2f} {r.p99:8.2f} {r.rps:8.0f} {r.errors:>6}"
                   f" {r.p95 / reference.p95:9.1f} {r.rps / reference.rps:9.3f} {r.cpu_ms:10.2f}")
     plan, unit = results["plan"][1], results["unit"][8]
-    print(("met" if plan.p95 <= TARGETS["plan_ms"] else "MISSED")
-          + f": municipality plan at c=1: p95 {plan.p95:.1f} ms, server CPU {plan.cpu_ms:.1f} ms per request"
+    print(f"municipality plan, first request after start (all sums read): {cold:.0f} ms;"
+          f" right after a holding was added to one unit (median of 9): {changed:.0f} ms")
+    print(("met" if max(plan.p95, cold) <= TARGETS["plan_ms"] else "MISSED")
+          + f": municipality plan at c=1: p95 {plan.p95:.1f} ms, server CPU {plan.cpu_ms:.1f} ms per request,"
+          f" first request {cold:.0f} ms"
           f" (target ≤ {TARGETS['plan_ms']:.0f} ms)")
     print(("met" if unit.p95 <= TARGETS["unit_p95_ms"] else "MISSED")
           + f": unit view at c=8: p95 {unit.p95:.1f} ms (target ≤ {TARGETS['unit_p95_ms']:.0f} ms),"

@@ -90,14 +90,18 @@ async def _sums(unit_ids: list[int] | None, acquired_up_to: int | None
         clauses.append("acquired_year <= {}")
         args.append(acquired_up_to)
     where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    # one pass over the rows: the sums per acquired year, and per funding alongside
+    codes = list(domain.FUNDING)
+    per_funding = ", ".join(f"SUM(CASE WHEN funded_by = '{code}' THEN count ELSE 0 END) AS f{i}"
+                            for i, code in enumerate(codes))
     held: dict[int, dict[int, dict[int, int]]] = {}
-    for row in await Holding.raw("SELECT unit, kind, acquired_year, SUM(count) AS n FROM equipment_holding"
-                                 + where + " GROUP BY unit, kind, acquired_year", *args):
-        held.setdefault(row["unit"], {}).setdefault(row["kind"], {})[row["acquired_year"]] = int(row["n"])
     funding: dict[int, dict[str, int]] = {}
-    for row in await Holding.raw("SELECT unit, funded_by, SUM(count) AS n FROM equipment_holding"
-                                 + where + " GROUP BY unit, funded_by", *args):
-        funding.setdefault(row["unit"], {})[row["funded_by"]] = int(row["n"])
+    for row in await Holding.raw(f"SELECT unit, kind, acquired_year, SUM(count) AS n, {per_funding}"
+                                 " FROM equipment_holding" + where + " GROUP BY unit, kind, acquired_year", *args):
+        held.setdefault(row["unit"], {}).setdefault(row["kind"], {})[row["acquired_year"]] = int(row["n"])
+        sums = funding.setdefault(row["unit"], dict.fromkeys(codes, 0))
+        for i, code in enumerate(codes):
+            sums[code] += int(row[f"f{i}"])
     return held, funding
 
 

@@ -50,7 +50,7 @@ async def municipality_export(principal: Principal, fmt: str, table: str = "gap"
                               years: int = DEFAULT_YEARS, unit_type: str | None = None) -> bytes:
     day = day or today()
     units = [u for u in await visible_units(principal) if unit_type is None or u["kind"] == unit_type]
-    inputs = await load_inputs()
+    inputs = await load_inputs(first_year=day.year)
     plans = [plan_unit(u, inputs, day, years).plan for u in units]
     total = municipality_plan_from(units, inputs, day, years, unit_type)
     by_code = {p.unit.code: p for p in plans}
@@ -74,7 +74,8 @@ async def municipality_export(principal: Principal, fmt: str, table: str = "gap"
 async def unit_export(code: str, principal: Principal, fmt: str, table: str = "gap",
                       day: datetime.date | None = None, years: int = DEFAULT_YEARS) -> bytes:
     unit = await seen_unit(code, principal)
-    plan = plan_unit(unit, await load_inputs([unit["id"]]), day or today(), years).plan
+    day = day or today()
+    plan = plan_unit(unit, await load_inputs([unit["id"]], first_year=day.year), day, years).plan
     counts = plan.counts
     facts = [["Barn", counts.children], ["Elever", counts.pupils], ["Avdelinger", counts.departments],
              ["Klasserom", counts.classrooms], *[[f"Har, {text.lower()}", plan.held_by_funding.get(code_, 0)]

@@ -72,60 +72,79 @@ class Inputs:
 # What a worker keeps between requests: each unit's summed holdings, with the unit's holdings
 # stamp they were read at (every holdings write gives it a new random one in its own transaction,
 # equipment.holdings.new_stamp, so a stamp does not repeat between databases), and the plans
-# computed from them. Both are checked against the database on every request: the versions are
+# computed from them. Both are checked against the database on every request (and the sums against
+# the year and the kinds' lifetimes they were summed for): the versions are
 # read before the sums, so a change committed in between is read again on the next request.
-_held_cache: dict[int, tuple[int, dict[int, dict[int, int]], dict[str, int]]] = {}
+_held_cache: dict[int, tuple[int, tuple, dict[int, dict[int, int]], dict[str, int]]] = {}
 _plan_cache: OrderedDict[tuple, "UnitResult"] = OrderedDict()
 PLAN_CACHE_SIZE = 4096
 
 
-async def _sums(unit_ids: list[int] | None, acquired_up_to: int | None
+PAST = -10_000  # the acquired year of devices summed as past their lifetime (see _sums)
+
+
+async def _sums(unit_ids: list[int] | None, acquired_up_to: int | None, past_by: int | None = None
                 ) -> tuple[dict[int, dict[int, dict[int, int]]], dict[int, dict[str, int]]]:
-    """Summed holdings by unit, kind and acquired year, and by unit and funding."""
+    """Summed holdings by unit, kind and acquired year, and by unit and funding. With ``past_by``,
+    devices whose lifetime has ended by that year are summed as one, acquired in the year PAST:
+    the plan (of that year or later) counts them the same, and there are far fewer sums to read."""
     clauses, args = [], []
     if unit_ids is not None:
-        clauses.append(f"unit IN ({', '.join('{}' for _ in unit_ids)})")
+        clauses.append(f"h.unit IN ({', '.join('{}' for _ in unit_ids)})")
         args.extend(unit_ids)
     if acquired_up_to is not None:
-        clauses.append("acquired_year <= {}")
+        clauses.append("h.acquired_year <= {}")
         args.append(acquired_up_to)
     where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
     # one pass over the rows: the sums per acquired year, and per funding alongside
     codes = list(domain.FUNDING)
-    per_funding = ", ".join(f"SUM(CASE WHEN funded_by = '{code}' THEN count ELSE 0 END) AS f{i}"
+    per_funding = ", ".join(f"SUM(CASE WHEN h.funded_by = '{code}' THEN h.count ELSE 0 END) AS f{i}"
                             for i, code in enumerate(codes))
+    year = "h.acquired_year" if past_by is None else (
+        f"CASE WHEN h.acquired_year + k.lifetime_years <= {int(past_by)} THEN {PAST} ELSE h.acquired_year END")
     held: dict[int, dict[int, dict[int, int]]] = {}
     funding: dict[int, dict[str, int]] = {}
-    for row in await Holding.raw(f"SELECT unit, kind, acquired_year, SUM(count) AS n, {per_funding}"
-                                 " FROM equipment_holding" + where + " GROUP BY unit, kind, acquired_year", *args):
-        held.setdefault(row["unit"], {}).setdefault(row["kind"], {})[row["acquired_year"]] = int(row["n"])
+    for row in await Holding.raw(
+            f"SELECT h.unit AS unit, h.kind AS kind, {year} AS y, SUM(h.count) AS n, {per_funding}"
+            " FROM equipment_holding h JOIN equipment_kind k ON k.id = h.kind" + where
+            + f" GROUP BY h.unit, h.kind, {year}", *args):
+        by_year = held.setdefault(row["unit"], {}).setdefault(row["kind"], {})
+        by_year[row["y"]] = by_year.get(row["y"], 0) + int(row["n"])
         sums = funding.setdefault(row["unit"], dict.fromkeys(codes, 0))
         for i, code in enumerate(codes):
             sums[code] += int(row[f"f{i}"])
     return held, funding
 
 
-async def load_inputs(unit_ids: list[int] | None = None, *, acquired_up_to: int | None = None) -> Inputs:
-    """Read the standards, kinds, counts and summed holdings (of the given units, or all). Sums
-    of units whose holdings have not changed since this worker last read them come from memory."""
+async def load_inputs(unit_ids: list[int] | None = None, *, acquired_up_to: int | None = None,
+                      first_year: int | None = None) -> Inputs:
+    """Read the standards, kinds, counts and summed holdings (of the given units, or all), for a
+    plan from ``first_year`` (this year) on. Sums of units whose holdings have not changed since
+    this worker last read them come from memory."""
     kinds = {r["id"]: r for r in await EquipmentKind.select()}
     profiles_query = UnitProfile.select()
     if unit_ids is not None:
         profiles_query = profiles_query.where(UnitProfile.unit.is_in(unit_ids or [0]))
     profiles = {r["unit"]: r for r in await profiles_query}
     inputs = Inputs(standards=await load_standards(), kinds=kinds, profiles=profiles)
-    if acquired_up_to is not None:  # a past year's figures: read afresh, keep nothing
+    this_year = today().year
+    if acquired_up_to is not None or (first_year is not None and first_year < this_year):
+        # a past year's figures or plan: read afresh, keep nothing
         inputs.held, inputs.funding = await _sums(unit_ids, acquired_up_to)
         return inputs
+    lifetimes = (this_year, tuple(sorted((k, r["lifetime_years"]) for k, r in kinds.items())))
     # every writer of holdings stamps the unit's profile anew, making the profile if it had none
     wanted = list(profiles) if unit_ids is None else [u for u in unit_ids if u in profiles]
-    stale = [u for u in wanted if _held_cache.get(u, (None,))[0] != profiles[u]["holdings_version"]]
+    stale = [u for u in wanted
+             if _held_cache.get(u, (None, None))[:2] != (profiles[u]["holdings_version"], lifetimes)]
     if stale:
-        held, funding = await _sums(None if unit_ids is None and len(stale) * 2 > len(wanted) else stale, None)
+        held, funding = await _sums(None if unit_ids is None and len(stale) * 2 > len(wanted) else stale, None,
+                                    past_by=this_year)
         for unit in stale:
-            _held_cache[unit] = (profiles[unit]["holdings_version"], held.get(unit, {}), funding.get(unit, {}))
+            _held_cache[unit] = (profiles[unit]["holdings_version"], lifetimes, held.get(unit, {}),
+                                 funding.get(unit, {}))
     for unit in wanted:
-        _, inputs.held[unit], inputs.funding[unit] = _held_cache[unit]
+        _, _, inputs.held[unit], inputs.funding[unit] = _held_cache[unit]
     # what the plans depend on besides the unit's own rows, by content (ids and versions repeat
     # between databases, as between tests)
     inputs.signature = (
@@ -261,8 +280,9 @@ def _clamp_years(years: int) -> int:
 async def unit_plan(code: str, principal: Principal, day: datetime.date | None = None,
                     years: int = DEFAULT_YEARS) -> UnitPlanOut:
     unit = await seen_unit(code, principal)
-    inputs = await load_inputs([unit["id"]])
-    return plan_unit(unit, inputs, day or today(), _clamp_years(years)).plan
+    day = day or today()
+    inputs = await load_inputs([unit["id"]], first_year=day.year)
+    return plan_unit(unit, inputs, day, _clamp_years(years)).plan
 
 
 def _add_kind(total: dict[str, KindGap], gap: KindGap) -> None:
@@ -310,8 +330,9 @@ async def municipality_plan(principal: Principal, day: datetime.date | None = No
                             unit_type: str | None = None) -> MunicipalityPlanOut:
     """The gap and plan of every unit the caller sees (the planners: all), and the sums."""
     units = [u for u in await visible_units(principal) if unit_type is None or u["kind"] == unit_type]
-    inputs = await load_inputs()
-    return municipality_plan_from(units, inputs, day or today(), _clamp_years(years), unit_type)
+    day = day or today()
+    inputs = await load_inputs(first_year=day.year)
+    return municipality_plan_from(units, inputs, day, _clamp_years(years), unit_type)
 
 
 async def annual_figures(year: int) -> AnnualFigures:

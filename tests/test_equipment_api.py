@@ -250,6 +250,30 @@ def test_holdings_give_the_gap_the_replacements_per_year_and_the_pupil_coverage(
     assert figures["planned_cost_nok_next_year"] == 60 * 4000
 
 
+def test_the_plan_follows_every_change_to_holdings_kinds_counts_and_the_standard(api, world):
+    adopt(api, world, "skole", [{"kind": "elevnettbrett", "basis": "per_pupil", "quantity": 1}])
+    api.put("/api/v1/equipment/units/nord-skole/counts", json={"pupils": 10}, headers={**world["tech"], "If-Match": "*"})
+    two_years_ago = datetime.date(YEAR - 2, 3, 1).isoformat()
+
+    def plan() -> dict:
+        return api.get("/api/v1/equipment/plan?years=2", headers=world["tech"]).json()
+
+    assert plan()["gap"] == 10
+    add(api, world["tech"], "nord-skole", kind="elevnettbrett", count=4, acquired_on=two_years_ago,
+        funded_by="investment")
+    assert plan()["gap"] == 6 and plan()["years"][0]["replacement_purchases"] == 0
+    kind = api.get("/api/v1/equipment/kinds/elevnettbrett", headers=world["tech"])
+    api.patch("/api/v1/equipment/kinds/elevnettbrett", json={"lifetime_years": 2},
+              headers={**world["tech"], "If-Match": kind.headers["etag"]})
+    assert plan()["years"][0]["replacement_purchases"] == 4  # their lifetime ended this year
+    api.put("/api/v1/equipment/units/nord-skole/counts", json={"pupils": 20}, headers={**world["tech"], "If-Match": "*"})
+    assert plan()["gap"] == 16
+    adopt(api, world, "skole", [{"kind": "elevnettbrett", "basis": "per_pupil", "quantity": 1, "per_n": 2}])
+    assert plan()["gap"] == 6
+    past = api.get(f"/api/v1/equipment/units/nord-skole?date={YEAR - 1}-06-01&years=1", headers=world["tech"]).json()
+    assert past["years"][0]["year"] == YEAR - 1 and past["kinds"][0]["past_lifetime"] == 0
+
+
 def test_bad_holdings_are_refused_and_change_nothing(api, world):
     mentor = world["mentor"]
     negative = add(api, mentor, "nord-skole", kind="elevnettbrett", count=-5, acquired_on="2024-01-01",

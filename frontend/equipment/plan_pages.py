@@ -93,7 +93,8 @@ async def render_unit(request: Request, code: str, *, errors: FormErrors | None 
     except ValueError:
         page = 1
     day = parse_date(params.get("dato")) or today()
-    unit_plan = plan.plan_unit(unit, await plan.load_inputs([unit["id"]]), day, _years(request)).plan
+    unit_plan = plan.plan_unit(unit, await plan.load_inputs([unit["id"]], first_year=day.year), day,
+                               _years(request)).plan
     items, total = await holdings.list_holdings(unit, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     pages = max(1, -(-total // PAGE_SIZE))
     counts = unit_plan.counts

@@ -18,7 +18,6 @@ import datetime
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
 import time
@@ -27,7 +26,7 @@ from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 from bench import loadgen
-from bench.run import CATALOGUE, ROOT, _cpu_seconds, _environment, _free_port, _pg_admin, serve
+from bench.run import CATALOGUE, ROOT, _cpu_seconds, _environment, _free_port, _pg_admin, serve, stop
 
 UNITS, KINDS, ROWS = 100, 50, 200_000
 TARGETS = {"plan_ms": 500.0, "unit_p95_ms": 50.0}
@@ -182,11 +181,7 @@ def main(argv: list[str] | None = None) -> int:
                 result.cpu_ms = (_cpu_seconds(server.pid) - before) * 1000 / max(result.requests, 1)
                 results[name][c] = result
     finally:
-        os.killpg(server.pid, signal.SIGINT)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop(server)
     base_result = results["baseline"]
     print(f"\n{args.engine}: {UNITS} units, {KINDS} kinds, {ROWS} holding rows")
     print(f"{'request':9} {'c':>3} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>6}"

@@ -13,7 +13,6 @@ from typing import Any
 import msgspec
 
 from catalogue.db import current_engine, is_sqlite, write_transaction
-from catalogue.domain import Role
 from catalogue.etags import expected_version, stale
 from catalogue.problems import FieldErrors, Problem
 from catalogue.security.access import Principal
@@ -34,7 +33,7 @@ from equipment.schemas import (
     StandardOut,
     StandardVersionOut,
 )
-from equipment.tables import EquipmentKind, StandardChange, StandardEvent, StandardLine
+from equipment.tables import StandardChange, StandardEvent, StandardLine
 from workflows import audit, engine, notify
 from workflows.definitions import PROPOSER, WORKFLOWS
 
@@ -458,13 +457,16 @@ async def _supersede_others(row: dict[str, Any], revision: int, principal: Princ
 
 async def _notify(row: dict[str, Any], name: str, decision: str | None, target: str, reason: str) -> None:
     state = WORKFLOW.states[target]
+    where = f"\nSaken: /utstyr/standard/endringer/{row['id']}"
     if state.actor not in (None, PROPOSER):
         await notify.enqueue(await notify.users_with_role(state.actor), "task", f"Ny oppgave: {row['title']}",
-                             f"Endringen av utstyrsstandarden «{row['title']}» venter på {state.label_nb.lower()}.")
+                             f"Endringen av utstyrsstandarden «{row['title']}» venter på {state.label_nb.lower()}."
+                             + where)
     if decision and row["proposer"]:
         text = f"Endringen «{row['title']}» er nå: {state.label_nb}."
         if reason:
             text += f"\nBegrunnelse: {reason}"
+        text += where
         await notify.enqueue([row["proposer"]], "return" if decision == "return" else "decision",
                              f"{state.label_nb}: {row['title']}", text)
 
@@ -472,12 +474,5 @@ async def _notify(row: dict[str, Any], name: str, decision: str | None, target: 
 async def waiting_for(principal: Principal) -> list[StandardChangeOut]:
     """Open changes whose step waits for the caller: reviews for their role, their own drafts and returns."""
     rows = await StandardChange.select().where(StandardChange.closed_at.is_null()).order_by(StandardChange.id)
-    mine = [r for r in rows if engine.available_actions(_view(r), principal)
-            and (WORKFLOW.states[r["state"]].actor != PROPOSER or r["proposer"] == principal.user_id)
-            and not (r["proposer"] == principal.user_id and set(a.name for a in engine.available_actions(
-                _view(r), principal)) == {"withdraw"})]
+    mine = [r for r in rows if {a.name for a in engine.available_actions(_view(r), principal)} - {"withdraw"}]
     return await _outs(mine, principal)
-
-
-def may_propose(principal: Principal) -> bool:
-    return principal.has_any(domain.STANDARD_PROPOSERS) or Role.ADMIN.value in principal.roles

@@ -11,7 +11,7 @@ from litestar import Request
 from catalogue.domain import ROLE_LABELS, UNIT_KINDS
 from catalogue.problems import Problem
 from equipment import domain
-from frontend.forms import FormErrors, norwegian
+from frontend.forms import FormErrors, errors_from_problem, norwegian
 from frontend.pages import page_context
 from frontend.workflow.common import fmt_date, fmt_kroner, fmt_time
 
@@ -60,20 +60,15 @@ def message(text: str) -> str:
     return norwegian(text)
 
 
-def form_errors(problem: Problem, known: set[str], rename: dict[str, str] | None = None) -> FormErrors:
+def form_errors(problem: Problem, known: set[str]) -> FormErrors:
     """A problem's field errors on this form's fields; others go to the summary's general list."""
-    errors = FormErrors()
-    for item in problem.errors or []:
-        name = str(item.get("field", ""))
-        name = (rename or {}).get(name, name)
-        text = message(str(item.get("message", "")))
-        if name in known:
-            errors.add(name, text)
-        elif text not in errors.general:
-            errors.general.append(text)
-    if not errors:
-        errors.general.append(message(problem.detail))
-    return errors
+    return errors_from_problem(problem, known, translate=message)
+
+
+def posted_version(data: dict[str, Any], name: str = "version") -> int:
+    """The version a form was read at (its hidden field); 0 when missing, so the write is refused."""
+    value = str(data.get(name) or "")
+    return int(value) if value.isdigit() else 0
 
 
 def basis_text(quantity: int, basis: str, per_n: int) -> str:

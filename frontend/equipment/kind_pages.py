@@ -16,7 +16,8 @@ from catalogue.taxonomy import norwegian_sort_key
 from equipment import domain, kinds
 from equipment.schemas import KindCreate, KindPatch
 from frontend.admin_pages import _convert
-from frontend.equipment.common import context, form_errors
+from catalogue.etags import etag
+from frontend.equipment.common import context, form_errors, posted_version
 from frontend.equipment.plan_pages import after
 from frontend.forms import FormErrors, form_data
 
@@ -103,7 +104,6 @@ async def update_kind(request: Request, code: FromPath[str]) -> Response:
     data = await form_data(request)
     values = _values(data)
     values["active"] = data.get("active") != "nei"
-    version = str(data.get("version") or "")
     try:
         body = _convert(KindPatch, {"name": values["name"], "category": values["category"],
                                     "lifetime_years": _number(values["lifetime_years"]),
@@ -111,7 +111,7 @@ async def update_kind(request: Request, code: FromPath[str]) -> Response:
                                     "description": values["description"],
                                     "personal_pupil_device": values["personal_pupil_device"],
                                     "active": values["active"]})
-        await kinds.update_kind(code, body, f'"equipment-kind:{code}:{version if version.isdigit() else 0}"',
+        await kinds.update_kind(code, body, etag("equipment-kind", code, posted_version(data)),
                                 request.user)
     except Problem as problem:
         if problem.status_code == 404:

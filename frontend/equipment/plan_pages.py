@@ -17,7 +17,7 @@ from equipment import domain, export, holdings, kinds, plan, standards
 from equipment.common import today
 from equipment.schemas import HoldingCreate, HoldingPatch, UnitCountsBody
 from frontend.admin_pages import _convert
-from frontend.equipment.common import context, form_errors, parse_date
+from frontend.equipment.common import context, form_errors, parse_date, posted_version
 from frontend.forms import FormErrors, form_data
 
 EQUIPMENT_USERS = rule(domain.EQUIPMENT_USERS)
@@ -149,11 +149,10 @@ async def save_counts(request: Request, code: FromPath[str]) -> Response:
     """Save the unit's counts if nobody changed them since the page was read (the hidden version)."""
     data = await form_data(request)
     values = {name: str(data.get(name) or "").strip() for name in COUNT_FIELDS}
-    version = str(data.get("version") or "0")
     try:
         body = _convert(UnitCountsBody, {**{k: _number(values[k]) for k in COUNT_FIELDS - {"counted_on"}},
                                          "counted_on": values["counted_on"] or None})
-        await holdings.set_counts(code, body, f'"unit-counts:{code}:{version if version.isdigit() else 0}"',
+        await holdings.set_counts(code, body, holdings.counts_etag(code, posted_version(data)),
                                   request.user)
     except Problem as problem:
         if problem.status_code in (403, 404):
@@ -214,11 +213,10 @@ async def holding_page(request: Request, holding_id: FromPath[int]) -> Template:
 async def update_holding(request: Request, holding_id: FromPath[int]) -> Response:
     data = await form_data(request)
     values = _holding_values(data)
-    version = str(data.get("version") or "")
     try:
         body = _convert(HoldingPatch, {k: v for k, v in _holding_body(values).items() if v is not None})
-        saved = await holdings.update_holding(holding_id, body, holdings.holding_etag(
-            holding_id, int(version) if version.isdigit() else 0), request.user)
+        saved = await holdings.update_holding(holding_id, body, holdings.holding_etag(holding_id, posted_version(data)),
+                                              request.user)
     except Problem as problem:
         if problem.status_code in (403, 404):
             raise
@@ -232,11 +230,9 @@ async def update_holding(request: Request, holding_id: FromPath[int]) -> Respons
 @post("/utstyr/beholdning/{holding_id:int}/slett", opt=HOLDING_EDITORS, include_in_schema=False)
 async def delete_holding(request: Request, holding_id: FromPath[int]) -> Response:
     data = await form_data(request)
-    version = str(data.get("version") or "")
     holding = await holdings.get_holding(holding_id, request.user)
     try:
-        await holdings.delete_holding(holding_id, holdings.holding_etag(
-            holding_id, int(version) if version.isdigit() else 0), request.user)
+        await holdings.delete_holding(holding_id, holdings.holding_etag(holding_id, posted_version(data)), request.user)
     except Problem as problem:
         if problem.status_code != 412:
             raise

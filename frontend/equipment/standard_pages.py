@@ -16,7 +16,7 @@ from equipment import domain, kinds, standards
 from equipment.common import today
 from equipment.schemas import ChangeAction, StandardChangeCreate, StandardChangePatch
 from frontend.admin_pages import _convert
-from frontend.equipment.common import ROLE_NAMES, context, form_errors, message, parse_date
+from frontend.equipment.common import ROLE_NAMES, context, form_errors, message, parse_date, posted_version
 from frontend.equipment.plan_pages import after
 from frontend.forms import FormErrors, form_data
 
@@ -115,13 +115,12 @@ async def _posted(request: Request) -> tuple[dict[str, Any], list[dict[str, Any]
 @post("/utstyr/standard/{unit_type:str}/ny", opt=PROPOSERS, include_in_schema=False)
 async def propose(request: Request, unit_type: FromPath[str]) -> Response:
     data, lines, line_values, values = await _posted(request)
-    revision = str(data.get("revision") or "0")
     try:
         body = _convert(StandardChangeCreate, {"valid_from": values["valid_from"] or None, "rationale": values["rationale"],
                                                "title": values["title"] or None, "lines": lines,
                                                "submit": data.get("send") == "ja"})
         change_id = await standards.create_change(unit_type, body, standards.standard_etag(
-            unit_type, int(revision) if revision.isdigit() else 0), request.user)
+            unit_type, posted_version(data, "revision")), request.user)
     except Problem as problem:
         if problem.status_code in (403, 404):
             raise
@@ -163,10 +162,9 @@ async def change_decide(request: Request, change_id: FromPath[int]) -> Response:
     data = await form_data(request)
     action = str(data.get("action") or "")
     reason = str(data.get("reason") or "").strip()
-    version = str(data.get("version") or "")
     try:
         await standards.apply_action(change_id, _convert(ChangeAction, {"action": action or "-", "reason": reason}),
-                                     standards.change_etag(change_id, int(version) if version.isdigit() else 0),
+                                     standards.change_etag(change_id, posted_version(data)),
                                      request.user)
     except Problem as problem:
         if problem.status_code == 404:
@@ -192,13 +190,12 @@ async def edit_form(request: Request, change_id: FromPath[int]) -> Template:
 async def edit(request: Request, change_id: FromPath[int]) -> Response:
     change = await standards.change_out(change_id, request.user)
     data, lines, line_values, values = await _posted(request)
-    version = str(data.get("version") or "")
     try:
         body = _convert(StandardChangePatch, {"valid_from": values["valid_from"] or None,
                                               "rationale": values["rationale"], "lines": lines,
                                               **({"title": values["title"]} if values["title"] else {})})
         await standards.edit_change(change_id, body, standards.change_etag(
-            change_id, int(version) if version.isdigit() else 0), request.user)
+            change_id, posted_version(data)), request.user)
     except Problem as problem:
         if problem.status_code == 404:
             raise

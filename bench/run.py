@@ -135,6 +135,15 @@ def serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
     raise RuntimeError(f"the service did not become ready; see {log}")
 
 
+def stop(server: subprocess.Popen) -> None:
+    """Stop a server started by ``serve`` (Ctrl-C, then kill if it hangs)."""
+    os.killpg(server.pid, signal.SIGINT)
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+
+
 def _cpu_seconds(pid: int) -> float:
     """User and system CPU time the server has used (contention from other processes does not
     inflate it, unlike latency)."""
@@ -225,11 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         results = measure(port, token, args.duration, server.pid)
         rss = _rss_mb(server.pid)
     finally:
-        os.killpg(server.pid, signal.SIGINT)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop(server)
     figures = report(args.engine, args.n, load_seconds, results, rss)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, ensure_ascii=False))

@@ -28,9 +28,11 @@ from catalogue.security.headers import add_security_headers
 from catalogue.security.oidc import OidcClient
 from catalogue.security.tokens import build_token_service
 from catalogue.settings import Settings
+from equipment.api import equipment_handlers
 from frontend.admin_pages import admin_page_handlers
 from frontend.auth import auth_handlers
 from frontend.catalogue_pages import catalogue_page_handlers
+from frontend.equipment import equipment_page_handlers
 from frontend.pages import error_page, page_handlers, static_files, template_config
 from frontend.workflow import workflow_page_handlers
 from workflows.api import workflow_handlers
@@ -71,9 +73,9 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
     app = Litestar(
         route_handlers=[
             health, ready, jwks, ResourceController, TaxonomyController, UnitController, UserController,
-            *workflow_handlers,
+            *workflow_handlers, *equipment_handlers,
             *page_handlers, *auth_handlers, *catalogue_page_handlers, *workflow_page_handlers,
-            *admin_page_handlers, static_files(),
+            *admin_page_handlers, *equipment_page_handlers, static_files(),
         ],
         middleware=[DefineMiddleware(TokenAuthenticationMiddleware)],
         guards=[access_guard],

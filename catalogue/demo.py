@@ -41,7 +41,15 @@ async def demo_loaded() -> bool:
 
 async def seed_demo() -> bool:
     """Load the demo data unless it is already there. Returns True when it was loaded now.
-    All of it goes in one transaction, so a failed load leaves nothing half-done."""
+    The catalogue's part and the equipment package's each go in one transaction and are loaded
+    once each, so a database made before the equipment package gains its demo data too."""
+    loaded = await _seed_catalogue()
+    from equipment.demo import seed_equipment_demo
+
+    return await seed_equipment_demo(DEMO_ISSUER) or loaded
+
+
+async def _seed_catalogue() -> bool:
     async with write_transaction():
         if await demo_loaded():
             return False

@@ -5,7 +5,7 @@ from piccolo.conf.apps import AppRegistry
 
 from catalogue import db
 
-APP_REGISTRY = AppRegistry(apps=["catalogue.piccolo_app", "workflows.piccolo_app"])
+APP_REGISTRY = AppRegistry(apps=["catalogue.piccolo_app", "workflows.piccolo_app", "equipment.piccolo_app"])
 
 
 def __getattr__(name: str):

@@ -19,6 +19,8 @@ from catalogue.resources import get_resource
 from catalogue.restrictions import Change
 from catalogue.security.access import PUBLIC, SIGNED_IN, rule
 from catalogue.tables import KindergartenArea, Subject
+from equipment.domain import EQUIPMENT_USERS
+from equipment.kinds import kinds_for_resource
 from frontend import labels
 from frontend.forms import FormErrors, form_data
 from frontend.pages import page_context
@@ -142,7 +144,8 @@ async def _resource_page(request: Request, resource_id: int, *, errors: FormErro
     return Template(template_name="catalogue/resource.html", status_code=status, context=page_context(
         request, r=resource, subjects=subjects, areas=areas, labels=labels, reviewer=reviewer,
         signed_in=signed_in, privacy_rows=labels.privacy_summary(privacy_dict),
-        privacy=privacy_dict, cases=cases,
+        privacy=privacy_dict, cases=cases, equipment=await kinds_for_resource(resource_id, principal),
+        equipment_links=principal.has_any(EQUIPMENT_USERS),
         in_force=[h for h in history if h.status == "active"], restriction_history=history if signed_in else [],
         by_id={h.id: h for h in history},
         may_decide=principal.has_any(domain.CATALOGUE_EDITORS) and resource.status not in ("archived", "phased_out"),

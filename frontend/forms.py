@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from litestar import Request
 
@@ -108,7 +108,8 @@ class FormErrors:
         return self.by_field.get(name)
 
 
-def errors_from_problem(problem: Problem, known_fields: set[str] | None = None, prefix_map: dict[str, str] | None = None) -> FormErrors:
+def errors_from_problem(problem: Problem, known_fields: set[str] | None = None, prefix_map: dict[str, str] | None = None,
+                        translate: Callable[[str], str] | None = None) -> FormErrors:
     """Map a problem's field errors onto form fields: ``levels[2]`` belongs to ``levels``;
     ``resource.name`` may be renamed through ``prefix_map``."""
     errors = FormErrors()
@@ -117,13 +118,13 @@ def errors_from_problem(problem: Problem, known_fields: set[str] | None = None, 
         for old, new in (prefix_map or {}).items():
             if name.startswith(old):
                 name = new + name[len(old):]
-        text = norwegian(str(item.get("message", "")))
+        text = (translate or norwegian)(str(item.get("message", "")))
         if known_fields is None or name in known_fields:
             errors.add(name, text)
         elif text not in errors.general:
             errors.general.append(text)
     if not errors:
-        errors.general.append(norwegian(problem.detail))
+        errors.general.append((translate or norwegian)(problem.detail))
     return errors
 
 

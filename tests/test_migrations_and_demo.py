@@ -17,6 +17,7 @@ import pytest
 from catalogue.domain import ALL_ROLES
 from catalogue.search.index import INDEX_TABLES
 from catalogue.tables import TABLES
+from equipment.tables import TABLES as EQUIPMENT_TABLES
 from workflows.tables import TABLES as WORKFLOW_TABLES
 from tests.conftest import _pg_admin, _pg_url_for, _settings, resource_body
 
@@ -30,7 +31,7 @@ MIGRATION_IDS = sorted(
     if line.startswith("ID = ")
 )
 # every table the application uses, made by the migrations, plus Piccolo's own record of them
-EXPECTED_TABLES = {t._meta.tablename for t in (*TABLES, *WORKFLOW_TABLES)} | {"migration"}
+EXPECTED_TABLES = {t._meta.tablename for t in (*TABLES, *WORKFLOW_TABLES, *EQUIPMENT_TABLES)} | {"migration"}
 
 
 def _expected_tables(database_url: str) -> set[str]:
@@ -205,6 +206,26 @@ def test_demo_data_is_realistic(api):
     assert any(p["dpa_status"] in ("missing", "in_progress") for p in privacy)
     # staff see the published demo resources, and only those
     assert api.get("/api/v1/resources?limit=1", headers=staff).json()["total"] == len(published)
+
+
+def test_the_demo_shows_the_equipment_package(api):
+    from catalogue.demo import seed_demo
+
+    assert api.run(seed_demo) is True
+    planner = api.headers("tech_approver")
+    demo = json.loads((DATA / "demo" / "equipment.json").read_text(encoding="utf-8"))
+    kinds = api.get("/api/v1/equipment/kinds", headers=planner).json()
+    assert {k["code"] for k in kinds} == {k["code"] for k in demo["kinds"]}
+    robot = next(k for k in kinds if k["code"] == "gulvrobot")
+    assert [r["name"] for r in robot["resources"]] == ["Bee-Bot og Blue-Bot"]
+    for unit_type in ("barnehage", "skole", "tjeneste"):
+        assert api.get(f"/api/v1/equipment/standards/{unit_type}", headers=planner).json()["lines"]
+    plan = api.get("/api/v1/equipment/plan", headers=planner).json()
+    assert len(plan["units"]) == len(_demo("units.json")) and all(u["counted"] and u["held"] for u in plan["units"])
+    assert plan["gap"] > 0 and plan["years"][0]["cost_nok"] > 0 and plan["schools"] == 9
+    waiting = api.get("/api/v1/equipment/standard-changes?open=true", headers=planner).json()["items"]
+    assert [(c["state"], [a["name"] for a in c["allowed_actions"]]) for c in waiting] == [
+        ("technical_review", ["approve", "return", "reject"])]
 
 
 # --- the token command ----------------------------------------------------------------------

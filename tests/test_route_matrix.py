@@ -17,6 +17,11 @@ EDITORS = frozenset({"sector_reviewer", "admin"})
 ADMIN = frozenset({"admin"})
 PROPOSERS = frozenset({"ict_mentor", "admin"})
 SECTOR_OFFICE = frozenset({"sector_reviewer", "admin"})
+PLANNERS = frozenset({"sector_reviewer", "tech_approver", "admin"})
+EQUIPMENT_USERS = PLANNERS | {"ict_mentor"}
+HOLDING_EDITORS = frozenset({"ict_mentor", "tech_approver", "admin"})
+KIND_EDITORS = frozenset({"tech_approver", "admin"})
+CHANGE_READERS = EQUIPMENT_USERS | {"privacy_reviewer", "dpo"}
 
 SPEC = {
     ("GET", "/health"): PUBLIC,
@@ -69,6 +74,32 @@ SPEC = {
     ("GET", "/admin/fag"): ADMIN,
     ("POST", "/admin/fag/{code}"): ADMIN,
     ("POST", "/varsler/{notification_id}/lest"): SIGNED_IN,
+    ("GET", "/utstyr"): EQUIPMENT_USERS,
+    ("GET", "/utstyr/eksport"): PLANNERS,
+    ("GET", "/utstyr/enheter/{code}"): EQUIPMENT_USERS,
+    ("GET", "/utstyr/enheter/{code}/eksport"): EQUIPMENT_USERS,
+    ("POST", "/utstyr/enheter/{code}/tall"): EQUIPMENT_USERS,
+    ("POST", "/utstyr/enheter/{code}/beholdning"): HOLDING_EDITORS,
+    ("GET", "/utstyr/beholdning/{holding_id}"): HOLDING_EDITORS,
+    ("POST", "/utstyr/beholdning/{holding_id}"): HOLDING_EDITORS,
+    ("POST", "/utstyr/beholdning/{holding_id}/slett"): HOLDING_EDITORS,
+    ("GET", "/utstyr/enheter/{code}/import"): HOLDING_EDITORS,
+    ("POST", "/utstyr/enheter/{code}/import"): HOLDING_EDITORS,
+    ("GET", "/utstyr/import/{import_id}"): HOLDING_EDITORS,
+    ("POST", "/utstyr/import/{import_id}/bruk"): HOLDING_EDITORS,
+    ("GET", "/utstyr/standard"): CHANGE_READERS,
+    ("GET", "/utstyr/standard/{unit_type}/ny"): EDITORS,
+    ("POST", "/utstyr/standard/{unit_type}/ny"): EDITORS,
+    ("GET", "/utstyr/standard/endringer/{change_id}"): CHANGE_READERS,
+    ("POST", "/utstyr/standard/endringer/{change_id}/beslutning"): CHANGE_READERS,
+    ("GET", "/utstyr/standard/endringer/{change_id}/endre"): EDITORS,
+    ("POST", "/utstyr/standard/endringer/{change_id}/endre"): EDITORS,
+    ("GET", "/utstyr/typer"): EQUIPMENT_USERS,
+    ("POST", "/utstyr/typer"): KIND_EDITORS,
+    ("GET", "/utstyr/typer/{code}"): EQUIPMENT_USERS,
+    ("POST", "/utstyr/typer/{code}"): KIND_EDITORS,
+    ("POST", "/utstyr/typer/{code}/ressurser"): KIND_EDITORS,
+    ("POST", "/utstyr/typer/{code}/ressurser/fjern"): KIND_EDITORS,
     ("GET", "/auth/login"): PUBLIC,
     ("GET", "/auth/callback"): PUBLIC,
     ("GET", "/auth/demo"): PUBLIC,
@@ -133,6 +164,38 @@ SPEC = {
     ("GET", "/api/v1/revisions"): SECTOR_OFFICE,
     ("GET", "/api/v1/notifications"): SIGNED_IN,
     ("POST", "/api/v1/notifications/{notification_id}/read"): SIGNED_IN,
+    # the equipment package: an ICT mentor of other units hears 403 unit-not-served (object level)
+    ("GET", "/api/v1/equipment/kinds"): SIGNED_IN,
+    ("POST", "/api/v1/equipment/kinds"): KIND_EDITORS,
+    ("GET", "/api/v1/equipment/kinds/{code}"): SIGNED_IN,
+    ("PATCH", "/api/v1/equipment/kinds/{code}"): KIND_EDITORS,
+    ("PUT", "/api/v1/equipment/kinds/{code}/resources/{resource_id}"): KIND_EDITORS,
+    ("DELETE", "/api/v1/equipment/kinds/{code}/resources/{resource_id}"): KIND_EDITORS,
+    ("GET", "/api/v1/equipment/resources/{resource_id}/kinds"): SIGNED_IN,
+    ("GET", "/api/v1/equipment/standards"): SIGNED_IN,
+    ("GET", "/api/v1/equipment/standards/{unit_type}"): SIGNED_IN,
+    ("GET", "/api/v1/equipment/standards/{unit_type}/history"): SIGNED_IN,
+    ("POST", "/api/v1/equipment/standards/{unit_type}/changes"): EDITORS,
+    ("GET", "/api/v1/equipment/standard-changes"): CHANGE_READERS,
+    ("GET", "/api/v1/equipment/standard-changes/{change_id}"): CHANGE_READERS,
+    ("PATCH", "/api/v1/equipment/standard-changes/{change_id}"): EDITORS,
+    ("POST", "/api/v1/equipment/standard-changes/{change_id}/actions"): CHANGE_READERS,
+    ("GET", "/api/v1/equipment/standard-changes/{change_id}/history"): CHANGE_READERS,
+    ("GET", "/api/v1/equipment/units/{code}"): EQUIPMENT_USERS,
+    ("GET", "/api/v1/equipment/units/{code}/export"): EQUIPMENT_USERS,
+    ("GET", "/api/v1/equipment/units/{code}/counts"): EQUIPMENT_USERS,
+    ("PUT", "/api/v1/equipment/units/{code}/counts"): EQUIPMENT_USERS,
+    ("GET", "/api/v1/equipment/units/{code}/holdings"): EQUIPMENT_USERS,
+    ("POST", "/api/v1/equipment/units/{code}/holdings"): HOLDING_EDITORS,
+    ("POST", "/api/v1/equipment/units/{code}/imports"): HOLDING_EDITORS,
+    ("GET", "/api/v1/equipment/holdings/{holding_id}"): EQUIPMENT_USERS,
+    ("PATCH", "/api/v1/equipment/holdings/{holding_id}"): HOLDING_EDITORS,
+    ("DELETE", "/api/v1/equipment/holdings/{holding_id}"): HOLDING_EDITORS,
+    ("GET", "/api/v1/equipment/imports/{import_id}"): HOLDING_EDITORS,
+    ("POST", "/api/v1/equipment/imports/{import_id}/apply"): HOLDING_EDITORS,
+    ("GET", "/api/v1/equipment/plan"): PLANNERS,
+    ("GET", "/api/v1/equipment/plan/export"): PLANNERS,
+    ("GET", "/api/v1/equipment/annual-figures/{year}"): PLANNERS,
 }
 # Framework routes: the OpenAPI document and static files are public by design.
 FRAMEWORK = re.compile(r"^/(schema|static)(/|$)")
@@ -176,15 +239,21 @@ def objects(api):
     case = api.post("/api/v1/cases", json=proposal, headers=admin).json()["case"]
     wish = api.post("/api/v1/wishes", json={"name": "Noe", "unit": "matrise-skole", "reason": "Fordi"},
                     headers=admin).json()
-    return {"resource_id": resource["id"], "code": "MAT", "user_id": user["id"], "role": "dpo",
+    api.post("/api/v1/equipment/kinds", json={"code": "nettbrett", "name": "Nettbrett", "category": "pupil_device",
+                                              "lifetime_years": 4, "typical_price_nok": 4000}, headers=admin)
+    return {"resource_id": resource["id"], "code": "MAT", "unit_type": "skole", "change_id": 1, "holding_id": 1,
+            "import_id": 1, "year": 2026, "user_id": user["id"], "role": "dpo",
             "case_id": case["id"], "wish_id": wish["id"], "attachment_id": 1, "notification_id": 1,
             "restriction_id": restriction["id"]}
 
 
 def _path(template: str, objects: dict) -> str:
     path = template
-    if template.startswith(("/api/v1/units/", "/admin/enheter/")) or template.endswith("/units/{code}"):
+    if template.startswith(("/api/v1/units/", "/admin/enheter/", "/api/v1/equipment/units/", "/utstyr/enheter/")) \
+            or template.endswith("/units/{code}"):
         path = path.replace("{code}", "matrise-skole")
+    if template.startswith(("/api/v1/equipment/kinds/", "/utstyr/typer/")):
+        path = path.replace("{code}", "nettbrett")
     for name, value in objects.items():
         path = path.replace("{" + name + "}", str(value))
     return path

@@ -189,3 +189,33 @@ CHECKLIST_LABELS = {
 # Comments and checklist confirmations are not state changes; these roles may comment on any
 # case they can see (the DPO advises, but decides nothing).
 COMMENTERS = frozenset({"sector_reviewer", "privacy_reviewer", "tech_approver", "dpo", "admin"})
+
+# A change of the equipment standard (equipment.standards keeps these cases): the sector office
+# proposes, the technology department reviews and approves. Approval makes the proposed lines the
+# unit type's standard from the change's date on; open changes based on the standard it replaces
+# end as ``superseded`` (they would otherwise overwrite it unseen).
+STANDARD_CHANGE = Workflow(
+    kind="standard_change",
+    label_nb="Endring av utstyrsstandarden",
+    initial="draft",
+    states={
+        "draft": State("Utkast", actor=PROPOSER, actions={
+            "submit": Action("technical_review", "Send til teknologi og endring", needs_reason=False),
+        }),
+        "technical_review": State("Vurdering hos teknologi og endring", actor="tech_approver", actions={
+            "approve": Action("approved", "Godkjenn standarden", needs_reason=False, effect="adopt_standard",
+                              decision="approve"),
+            "return": Action("returned", "Send tilbake til sektorkontoret", decision="return"),
+            "reject": Action("rejected", "Avslå", decision="reject"),
+        }),
+        "returned": State("Sendt tilbake til forslagsstiller", actor=PROPOSER, actions={
+            "resubmit": Action(RETURN_TO_SENDER, "Send inn på nytt", needs_reason=False),
+        }),
+        "approved": State("Godkjent og gjeldende fra datoen", outcome="approved"),
+        "rejected": State("Avslått", outcome="rejected"),
+        "withdrawn": State("Trukket", outcome="withdrawn"),
+        "superseded": State("Erstattet av en annen endring", outcome="superseded"),
+    },
+    proposer_actions={"withdraw": Action("withdrawn", "Trekk endringen")},
+)
+WORKFLOWS[STANDARD_CHANGE.kind] = STANDARD_CHANGE

@@ -15,6 +15,7 @@ from catalogue.domain import CATALOGUE_INSIDERS, Role
 from catalogue.problems import Problem
 from catalogue.schemas import Email
 from catalogue.security.access import PUBLIC, SIGNED_IN, rule
+from equipment import standards
 from frontend import labels
 from frontend.forms import FormErrors, form_data
 from frontend.pages import page_context
@@ -37,7 +38,8 @@ async def task_list(request: Request) -> Template:
     items = await service.tasks(request.user)
     return Template(template_name="workflow/tasks.html", context=page_context(
         request, tasks=items, kind_labels={k: w.label_nb for k, w in WORKFLOWS.items()}, fmt_date=fmt_date,
-        role_label=lambda code: labels.label("role", code) if code else "Forslagsstiller"))
+        role_label=lambda code: labels.label("role", code) if code else "Forslagsstiller",
+        equipment_tasks=await standards.waiting_for(request.user)))
 
 
 # --- notifications -------------------------------------------------------------------------------

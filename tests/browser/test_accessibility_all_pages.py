@@ -34,12 +34,12 @@ ROLES = [
 NAV = {
     None: [],
     "Kari": ["/onsker", "/varsler"],
-    "Ola": ["/forslag/ny", "/forslag", "/onsker", "/oppgaver", "/varsler"],
-    "Siri": ["/onsker", "/oppgaver", "/revisjoner", "/varsler"],
+    "Ola": ["/forslag/ny", "/forslag", "/onsker", "/oppgaver", "/utstyr", "/varsler"],
+    "Siri": ["/onsker", "/oppgaver", "/revisjoner", "/utstyr", "/varsler"],
     "Per": ["/onsker", "/oppgaver", "/varsler"],
     "Pia": ["/onsker", "/oppgaver", "/varsler"],
-    "Tor": ["/onsker", "/oppgaver", "/varsler"],
-    "Anne": ["/forslag/ny", "/forslag", "/onsker", "/oppgaver", "/revisjoner", "/varsler", "/admin"],
+    "Tor": ["/onsker", "/oppgaver", "/utstyr", "/varsler"],
+    "Anne": ["/forslag/ny", "/forslag", "/onsker", "/oppgaver", "/revisjoner", "/utstyr", "/varsler", "/admin"],
 }
 NARROW_WIDTHS = (320, 640)  # 640 CSS px: a 1280 px wide window at 200 % zoom
 
@@ -58,15 +58,26 @@ def sample(browser, server):
     mentor = page.get_by_role("link", name="Ola IKT-veileder (demo)").get_attribute("href")
     page.goto("/admin/enheter")
     unit = page.get_by_role("link", name="Nordre skole").get_attribute("href")
+    page.goto("/utstyr/enheter/nordre-skole")
+    holding = page.locator('a[href^="/utstyr/beholdning/"]').first.get_attribute("href")
+    page.goto("/utstyr/standard")
+    change = page.get_by_role("link", name="Klassesett med micro:bit på alle skoler").first.get_attribute("href")
     context.close()
     context = browser.new_context(base_url=server, locale="nb-NO")
     page = context.new_page()
     login(page, "Ola")
     case_id = propose(page, unique("Tilgjengelighet Test"))
     draft_id = save_draft(page, unique("Tilgjengelighet Utkast"))
+    page.goto("/utstyr/enheter/nordre-skole/import")
+    page.set_input_files("#f-file", files=[{"name": "ark.csv", "mimeType": "text/csv", "buffer": (
+        "type;antall;anskaffet;finansiert\ngulvrobot;2;2024-05-01;budsjett\nlaser;-1;2099-01-01;ukjent\n").encode()}])
+    page.get_by_label("Legge radene til beholdningen").check()
+    page.get_by_role("button", name="Sjekk regnearket").click()
+    page.wait_for_url("**/utstyr/import/*")
+    sheet = page.url.split(server, 1)[-1]
     context.close()
     return {"resource": resource, "user": user, "unit": unit, "case": f"/saker/{case_id}",
-            "draft": f"/saker/{draft_id}", "mentor": mentor}
+            "draft": f"/saker/{draft_id}", "mentor": mentor, "holding": holding, "change": change, "sheet": sheet}
 
 
 def pages_for(who: str | None, sample: dict) -> list[tuple[str, int]]:
@@ -77,22 +88,38 @@ def pages_for(who: str | None, sample: dict) -> list[tuple[str, int]]:
     if who is None:
         return public + [("/varsler", 401), ("/admin", 401), (sample["case"], 401), ("/revisjoner", 401)]
     signed_in = public + [("/onsker", 200), ("/onsker/ny", 200), ("/varsler", 200), ("/varsler/innstillinger", 200)]
+    equipment = [("/utstyr", 200), ("/utstyr/enheter/nordre-skole", 200), ("/utstyr/standard", 200),
+                 ("/utstyr/standard?dato=2025-01-01", 200), (sample["change"], 200), ("/utstyr/typer", 200),
+                 ("/utstyr/typer/gulvrobot", 200)]
     if who == "Kari":
-        return signed_in + [("/oppgaver", 403), ("/forslag/ny", 403), ("/admin", 403),
+        return signed_in + [("/oppgaver", 403), ("/forslag/ny", 403), ("/admin", 403), ("/utstyr", 403),
                             (sample["case"], 404)]  # a case that is not hers does not exist for her
     if who == "Ola":
-        return signed_in + [("/forslag/ny", 200), ("/forslag", 200), ("/oppgaver", 200), (sample["case"], 200),
-                            (sample["draft"], 200), (sample["draft"] + "/endre", 200), ("/admin", 403),
-                            ("/revisjoner", 403)]
+        return signed_in + equipment + [
+            ("/forslag/ny", 200), ("/forslag", 200), ("/oppgaver", 200), (sample["case"], 200), (sample["draft"], 200),
+            (sample["draft"] + "/endre", 200), ("/admin", 403), ("/revisjoner", 403), (sample["holding"], 200),
+            ("/utstyr/enheter/nordre-skole/import", 200), (sample["sheet"], 200),
+            ("/utstyr/enheter/sentrum-skole", 403), ("/utstyr/standard/skole/ny", 403)]
     if who == "Anne":
-        return signed_in + [("/oppgaver", 200), (sample["case"], 200), ("/forslag/ny", 200), ("/forslag", 200),
-                            ("/admin", 200), ("/admin/brukere", 200), (sample["user"], 200), ("/admin/enheter", 200),
-                            (sample["mentor"], 200), ("/revisjoner", 200), ("/revisjoner?dager=365", 200),
-                            (sample["unit"], 200), ("/admin/fag", 200),
-                            (sample["case"] + "/endre", 403)]  # only the proposer edits a proposal
-    # the reviewers and the DPO; the sector office has the overview of revisions
-    revisions = ("/revisjoner", 200 if who == "Siri" else 403)
-    return signed_in + [("/oppgaver", 200), (sample["case"], 200), ("/forslag/ny", 403), ("/admin", 403), revisions]
+        return signed_in + equipment + [
+            ("/oppgaver", 200), (sample["case"], 200), ("/forslag/ny", 200), ("/forslag", 200),
+            ("/admin", 200), ("/admin/brukere", 200), (sample["user"], 200), ("/admin/enheter", 200),
+            (sample["mentor"], 200), ("/revisjoner", 200), ("/revisjoner?dager=365", 200),
+            (sample["unit"], 200), ("/admin/fag", 200), (sample["holding"], 200),
+            ("/utstyr/enheter/nordre-skole/import", 200), ("/utstyr/standard/barnehage/ny", 200),
+            ("/utstyr/enheter/solbakken-bhg", 200), ("/utstyr/enheter/fjordvik-ppt", 200),
+            (sample["case"] + "/endre", 403)]  # only the proposer edits a proposal
+    if who == "Siri":  # the sector office has the overview of revisions
+        return signed_in + equipment + [("/oppgaver", 200), (sample["case"], 200), ("/forslag/ny", 403),
+                                        ("/admin", 403), ("/revisjoner", 200), ("/utstyr/standard/skole/ny", 200),
+                                        (sample["holding"], 403)]
+    if who == "Tor":
+        return signed_in + equipment + [("/oppgaver", 200), (sample["case"], 200), ("/forslag/ny", 403),
+                                        ("/admin", 403), ("/revisjoner", 403), (sample["holding"], 200),
+                                        ("/utstyr/standard/skole/ny", 403)]
+    # the privacy reviewer and the DPO read the standard, but have no equipment view of their own
+    return signed_in + [("/oppgaver", 200), (sample["case"], 200), ("/forslag/ny", 403), ("/admin", 403),
+                        ("/revisjoner", 403), ("/utstyr/standard", 200), (sample["change"], 200), ("/utstyr", 403)]
 
 
 def check_page(page, path: str, status: int) -> list[str]:

@@ -1,0 +1,239 @@
+"""Reading and writing spreadsheets: CSV (UTF-8 or Windows-1252, semicolon or comma) and XLSX.
+
+Imports read an upload into a ``Sheet``: a header row and the data rows below it, each with its
+row number as the person sees it in their spreadsheet program, cells as text, numbers, dates or
+None. Exports write rows to XLSX or CSV in a form Norwegian Excel opens as it is (CSV: UTF-8 with
+a byte-order mark, semicolons). Text that a spreadsheet would run as a formula is written as text."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+import charset_normalizer
+
+XLSX_TYPES = {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+CSV_TYPES = {"text/csv", "text/plain", "application/csv", "application/vnd.ms-excel"}
+MAX_ROWS = 20_000
+MAX_COLUMNS = 50
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024  # an XLSX is a zip: refuse one that unpacks to more than this
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+Cell = Any  # str | int | float | datetime.date | datetime.datetime | bool | None
+
+
+class SpreadsheetError(ValueError):
+    """The upload cannot be read as a spreadsheet; the message says why, for the person."""
+
+
+@dataclass
+class Row:
+    number: int  # 1-based, as the spreadsheet program shows it
+    cells: dict[str, Cell]
+
+
+@dataclass
+class Sheet:
+    headers: list[str]
+    rows: list[Row] = field(default_factory=list)
+    encoding: str | None = None  # of a CSV file
+    delimiter: str | None = None
+
+
+def _xlsx(content: bytes) -> bool:
+    return content[:4] == b"PK\x03\x04"
+
+
+def read(content: bytes, filename: str = "", content_type: str | None = None) -> Sheet:
+    """Read an uploaded CSV or XLSX file. The header row is the first row with any text in it;
+    empty rows are skipped. Raises SpreadsheetError for anything that is not a readable table."""
+    if not content:
+        raise SpreadsheetError("the file is empty")
+    media = (content_type or "").split(";")[0].strip().lower()
+    if _xlsx(content):
+        return read_xlsx(content)
+    if filename.lower().endswith((".xlsx", ".xlsm")) or media in XLSX_TYPES:
+        raise SpreadsheetError("the file is not a valid XLSX workbook")
+    if filename.lower().endswith(".xls") or content[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise SpreadsheetError("old Excel files (.xls) cannot be read; save the sheet as .xlsx or .csv")
+    return read_csv(content, declared_charset=_charset(content_type))
+
+
+def _charset(content_type: str | None) -> str | None:
+    for part in (content_type or "").split(";")[1:]:
+        name, _, value = part.strip().partition("=")
+        if name.lower() == "charset" and value:
+            return value.strip('"').lower()
+    return None
+
+
+def decode(content: bytes, declared_charset: str | None = None) -> tuple[str, str]:
+    """The text of a CSV upload and the encoding it was read in: the declared charset, a byte-order
+    mark, UTF-8 when the bytes are valid UTF-8, else the best guess among the encodings Norwegian
+    spreadsheets are saved in (Windows-1252 first)."""
+    if declared_charset:
+        try:
+            return content.decode(declared_charset), declared_charset
+        except (LookupError, UnicodeDecodeError):
+            raise SpreadsheetError(f"the file is not valid {declared_charset} text") from None
+    for bom, encoding in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if content.startswith(bom):
+            try:
+                return content.decode(encoding), encoding
+            except UnicodeDecodeError:
+                raise SpreadsheetError("the file is not valid text") from None
+    try:
+        return content.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if b"\x00" in content:
+        raise SpreadsheetError("the file is not a text (CSV) file")
+    guess = charset_normalizer.from_bytes(content, cp_isolation=["cp1252", "iso8859_15", "mac_roman"]).best()
+    encoding = guess.encoding if guess is not None else "cp1252"
+    try:
+        return content.decode(encoding), encoding
+    except UnicodeDecodeError:
+        return content.decode("latin-1"), "latin-1"
+
+
+def _delimiter(text: str) -> str:
+    """Semicolon (Norwegian Excel) or comma, whichever splits the first line into more fields
+    outside quotes; tab as well."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    best, most = ";", 0
+    for candidate in (";", ",", "\t"):
+        fields = len(next(csv.reader([first], delimiter=candidate), []))
+        if fields > most:
+            best, most = candidate, fields
+    return best
+
+
+def read_csv(content: bytes, declared_charset: str | None = None) -> Sheet:
+    text, encoding = decode(content, declared_charset)
+    delimiter = _delimiter(text)
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        raise SpreadsheetError(f"the CSV file cannot be read: {exc}") from None
+    sheet = _table(((number, record) for number, record in enumerate(records, start=1)))
+    sheet.encoding, sheet.delimiter = encoding, delimiter
+    return sheet
+
+
+def read_xlsx(content: bytes) -> Sheet:
+    """The first worksheet of an XLSX workbook (values, not formulas)."""
+    import openpyxl
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
+                raise SpreadsheetError("the workbook is too large")
+            if "xl/workbook.xml" not in archive.namelist():
+                raise SpreadsheetError("the file is not a valid XLSX workbook")
+        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except SpreadsheetError:
+        raise
+    except Exception:  # openpyxl raises many kinds for a damaged workbook
+        raise SpreadsheetError("the file is not a valid XLSX workbook") from None
+    try:
+        worksheet = workbook.worksheets[0] if workbook.worksheets else None
+        if worksheet is None:
+            raise SpreadsheetError("the workbook has no worksheet")
+        records = ((number, list(values)) for number, values in
+                   enumerate(worksheet.iter_rows(values_only=True, max_col=MAX_COLUMNS), start=1))
+        return _table(records)
+    finally:
+        workbook.close()
+
+
+def _clean(value: Cell) -> Cell:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def _table(records: Iterable[tuple[int, Sequence[Cell]]]) -> Sheet:
+    headers: list[str] | None = None
+    sheet = Sheet(headers=[])
+    for number, record in records:
+        values = [_clean(v) for v in record[:MAX_COLUMNS]]
+        if all(v is None for v in values):
+            continue
+        if headers is None:
+            headers = [str(v).strip() if v is not None else "" for v in values]
+            while headers and not headers[-1]:
+                headers.pop()
+            sheet.headers = headers
+            continue
+        if len(sheet.rows) >= MAX_ROWS:
+            raise SpreadsheetError(f"the sheet has more than {MAX_ROWS} rows")
+        sheet.rows.append(Row(number=number, cells={h: (values[i] if i < len(values) else None)
+                                                    for i, h in enumerate(headers) if h}))
+    if headers is None:
+        raise SpreadsheetError("the sheet has no header row")
+    return sheet
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def _safe_text(value: Cell) -> Cell:
+    """Text that starts like a formula is kept as text (a leading apostrophe for CSV)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> bytes:
+    """A CSV file as Norwegian Excel opens it: UTF-8 with a byte-order mark, semicolons, dates as
+    YYYY-MM-DD."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([_safe_text(h) for h in header])
+    for row in rows:
+        writer.writerow(["" if v is None else v.isoformat() if isinstance(v, datetime.date) else _safe_text(v)
+                         for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+@dataclass
+class SheetData:
+    """One worksheet to write: a title, a header row and data rows."""
+
+    title: str
+    header: Sequence[str]
+    rows: Iterable[Sequence[Cell]]
+    widths: Sequence[int] = ()
+
+
+def xlsx_bytes(sheets: Sequence[SheetData]) -> bytes:
+    """An XLSX workbook with one worksheet per ``SheetData``: bold, frozen header row; strings are
+    always stored as text (never as formulas)."""
+    import openpyxl
+    from openpyxl.cell.cell import TYPE_STRING
+    from openpyxl.styles import Font
+
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    bold = Font(bold=True)
+    for data in sheets:
+        worksheet = workbook.create_sheet(title=data.title[:31])
+        worksheet.append(list(data.header))
+        for cell in worksheet[1]:
+            cell.font = bold
+        worksheet.freeze_panes = "A2"
+        for row in data.rows:
+            worksheet.append([None if v is None else v for v in row])
+            for cell in worksheet[worksheet.max_row]:
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    cell.data_type = TYPE_STRING
+        for index, width in enumerate(data.widths, start=1):
+            worksheet.column_dimensions[openpyxl.utils.get_column_letter(index)].width = width
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

@@ -7,7 +7,6 @@ from pathlib import Path
 from litestar import Request, Response, get
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
-from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from catalogue.domain import CATALOGUE_INSIDERS, ROLE_LABELS, Role
@@ -26,16 +25,14 @@ ERROR_TEXT = {
 def _configure(engine: JinjaTemplateEngine) -> None:
     from frontend.forms import field_id
 
+    from frontend.static_assets import ASSETS
+
     engine.engine.globals["fid"] = field_id
+    engine.engine.globals["static_url"] = ASSETS.url
 
 
 def template_config() -> TemplateConfig:
     return TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=_configure)
-
-
-def static_files():
-    return create_static_files_router(path="/static", directories=[HERE / "static"], opt=rule(PUBLIC),
-                                      include_in_schema=False)
 
 
 def page_context(request: Request, **values) -> dict:

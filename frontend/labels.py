@@ -7,10 +7,9 @@ from typing import Any
 from catalogue import domain
 
 LEVEL_NAMES = {"barnehage": "Barnehage", **{str(n): f"{n}. trinn" for n in range(1, 11)}}
-BAND_NAMES = {"barnehage": "Barnehage", "1-4": "Småtrinnet (1.–4.)", "5-7": "Mellomtrinnet (5.–7.)",
-              "8-10": "Ungdomstrinnet (8.–10.)"}
+BAND_NAMES = {"barnehage": "Barnehage", "1-4": "Småtrinnet, 1.–4. trinn", "5-7": "Mellomtrinnet, 5.–7. trinn",
+              "8-10": "Ungdomstrinnet, 8.–10. trinn"}
 FACET_TITLES = {
-    "band": "Skoletrinn",
     "level": "Trinn",
     "subject": "Fag",
     "kindergarten_area": "Fagområde (barnehage)",

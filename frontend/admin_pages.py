@@ -18,6 +18,7 @@ from catalogue import users as user_service
 from catalogue.api.users import _dt, _one, _users
 from catalogue.demo import DEMO_ISSUER
 from catalogue.domain import ALL_ROLES, ROLE_LABELS, UNIT_KINDS, Role
+from catalogue.norwegian_dates import DATE_ERROR, DATE_HINT, format_date, format_time, parse_date
 from catalogue.problems import Problem
 from catalogue.schemas import SubjectPatch, UnitCreate, UnitPatch, UserOut
 from catalogue.security.access import Principal, rule
@@ -63,7 +64,7 @@ FORMAT = {
     "code": "Koden kan bare ha små bokstaver (a–z), tall og bindestrek, minst to tegn, for eksempel «nordby-skole».",
     "curriculum_code": "Skriv læreplankoden slik Udir skriver den, for eksempel MAT01-06.",
     "previous_curriculum_code": "Skriv læreplankoden slik Udir skriver den, for eksempel MAT01-05.",
-    "curriculum_valid_from": "Skriv en dato som ÅÅÅÅ-MM-DD.",
+    "curriculum_valid_from": DATE_ERROR,
 }
 STALE_UNIT = ("Enheten er endret av noen andre etter at du åpnet den, så endringene dine er ikke lagret. "
               "Sammenlign med det som er lagret nå, og lagre på nytt hvis du fortsatt vil gjøre endringen.")
@@ -72,13 +73,6 @@ REFUSALS = {
                   "Gi rollen til en annen først.",
     "own account": "Du kan ikke deaktivere din egen konto.",
 }
-
-try:
-    from zoneinfo import ZoneInfo
-
-    LOCAL_TIME = ZoneInfo("Europe/Oslo")
-except Exception:  # no time zone database: show UTC rather than fail
-    LOCAL_TIME = datetime.timezone.utc
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -97,8 +91,7 @@ def _when(value: Any) -> dict[str, str] | None:
     if moment is None:
         return None
     moment = _utc(moment)
-    local = moment.astimezone(LOCAL_TIME)
-    return {"iso": moment.isoformat(timespec="seconds"), "text": local.strftime("%d.%m.%Y kl. %H:%M")}
+    return {"iso": moment.isoformat(timespec="seconds"), "text": format_time(moment)}
 
 
 def _message(name: str, message: str, value: Any = None) -> str:
@@ -515,7 +508,7 @@ def _subject_values(subject) -> dict[str, Any]:
     return {
         "curriculum_code": subject.curriculum_code or "",
         "previous_curriculum_code": subject.previous_curriculum_code or "",
-        "curriculum_valid_from": subject.curriculum_valid_from.isoformat() if subject.curriculum_valid_from else "",
+        "curriculum_valid_from": format_date(subject.curriculum_valid_from),
         "curriculum_note": subject.curriculum_note or "",
     }
 
@@ -531,7 +524,7 @@ async def _render_subjects(request: Request, *, code: str | None = None, values:
                       "levels": labels.levels_text([str(n) for n in range(subject.level_from, subject.level_to + 1)]),
                       "valid_from": subject.curriculum_valid_from})
     return Template(template_name="admin/subjects.html", status_code=status_code, context=page_context(
-        request, subjects=forms, errors=errors, confirmation=await _confirmation(request),
+        request, subjects=forms, errors=errors, confirmation=await _confirmation(request), date_hint=DATE_HINT,
     ))
 
 
@@ -557,7 +550,7 @@ async def update_subject(request: Request, code: FromPath[str]) -> Response:
     patch = {
         "curriculum_code": values["curriculum_code"].upper() or None,
         "previous_curriculum_code": values["previous_curriculum_code"].upper() or None,
-        "curriculum_valid_from": values["curriculum_valid_from"] or None,
+        "curriculum_valid_from": parse_date(values["curriculum_valid_from"]) or values["curriculum_valid_from"] or None,
         "curriculum_note": values["curriculum_note"],
     }
     try:

@@ -10,6 +10,7 @@ from litestar.response import Template
 from litestar.template.config import TemplateConfig
 
 from catalogue.domain import CATALOGUE_INSIDERS, ROLE_LABELS, Role
+from catalogue.norwegian_dates import format_date, format_time
 from catalogue.security.access import PUBLIC, rule
 
 HERE = Path(__file__).resolve().parent
@@ -29,6 +30,8 @@ def _configure(engine: JinjaTemplateEngine) -> None:
 
     engine.engine.globals["fid"] = field_id
     engine.engine.globals["static_url"] = ASSETS.url
+    engine.engine.filters["dato"] = format_date
+    engine.engine.filters["tidspunkt"] = format_time
 
 
 def template_config() -> TemplateConfig:

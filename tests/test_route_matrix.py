@@ -27,6 +27,7 @@ SPEC = {
     ("GET", "/personvern"): PUBLIC,
     ("GET", "/forslag/ny"): PROPOSERS,
     ("POST", "/forslag/ny"): PROPOSERS,
+    ("GET", "/forslag/lignende"): PROPOSERS,
     ("GET", "/forslag"): PROPOSERS,
     ("POST", "/onsker/{wish_id}/avslaa"): PROPOSERS,
     ("GET", "/onsker/ny"): SIGNED_IN,

@@ -69,7 +69,7 @@ def _review(label: str, role: str, form: str, approve_to: str, approve_effect: s
             "approve_with_restrictions": Action(approve_to, "Godkjenn med begrensninger", needs_restrictions=True,
                                                 validates_form=True, effect=approve_effect,
                                                 decision="approve_with_restrictions"),
-            "return": Action("returned", "Send tilbake til forslagsstiller", decision="return"),
+            "return": Action("returned", "Send tilbake til forslagsstilleren", decision="return"),
             "reject": Action("rejected", "Avslå", effect="reject_resource", decision="reject"),
         },
     )
@@ -88,7 +88,7 @@ PROPOSAL = Workflow(
         "privacy_review": _review("Personvernvurdering", "privacy_reviewer", "privacy", "procurement"),
         "procurement": _review("Innkjøp og teknisk vurdering", "tech_approver", "procurement", "approved",
                                approve_effect="publish"),
-        "returned": State("Sendt tilbake til forslagsstiller", actor=PROPOSER, actions={
+        "returned": State("Sendt tilbake til forslagsstilleren", actor=PROPOSER, actions={
             "resubmit": Action(RETURN_TO_SENDER, "Send inn på nytt", needs_reason=False),
         }),
         "approved": State("Godkjent og publisert", outcome="approved"),
@@ -122,7 +122,7 @@ REVISION = Workflow(
             "phase_out": Action("phasing_out_decided", "Fase ut", effect="start_phase_out", decision="reject"),
         }),
         "renewed": State("Fornyet", outcome="renewed"),
-        "phasing_out_decided": State("Besluttet faset ut", outcome="phase_out"),
+        "phasing_out_decided": State("Utfasing besluttet", outcome="phase_out"),
     },
 )
 

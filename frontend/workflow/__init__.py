@@ -14,6 +14,7 @@ from frontend.workflow.case_page import (
 from frontend.workflow.inbox import notification_list, notification_read, task_list
 from frontend.workflow.proposing import (
     decline_wish,
+    duplicate_check,
     my_proposals,
     my_wishes,
     proposal_create,
@@ -25,7 +26,7 @@ from frontend.workflow.proposing import (
 )
 
 workflow_page_handlers: list = [
-    proposal_form, proposal_create, my_proposals, decline_wish,
+    proposal_form, proposal_create, duplicate_check, my_proposals, decline_wish,
     wish_form, wish_create, my_wishes,
     task_list,
     case_view, case_decide, proposal_edit_form, proposal_edit, checklist_confirm, case_assign, case_comment,

@@ -284,7 +284,7 @@ async def _history(user_id: int, unit_names: dict[str, str]) -> list[dict[str, A
 
 async def _render_user(request: Request, user_id: int, *, errors: FormErrors | None = None,
                        refusal: str | None = None, values: dict[str, Any] | None = None,
-                       status_code: int = 200) -> Template:
+                       status_code: int = 200, confirm_role: dict[str, str] | None = None) -> Template:
     user = await _one(user_id)
     all_units = await taxonomy.units(include_inactive=True)
     unit_names = {u.code: u.name for u in all_units}
@@ -296,6 +296,8 @@ async def _render_user(request: Request, user_id: int, *, errors: FormErrors | N
               "kind": UNIT_KINDS.get(next((u.kind for u in all_units if u.code == code), ""), "")}
              for code in user.units]
     principal: Principal = request.user
+    removed = request.query_params.get("rolle") if request.query_params.get("melding") == "rolle-fjernet" else None
+    undo = {"code": removed, "label": ROLE_NAMES[removed]} if removed in ALL_ROLES and removed not in user.roles else None
     return Template(template_name="admin/user.html", status_code=status_code, context=page_context(
         request, person=_user_row(user, unit_names), email=user.email, created=_when(user.created_at),
         last_seen=_when(user.last_seen_at), roles=roles, units=units,
@@ -303,6 +305,7 @@ async def _render_user(request: Request, user_id: int, *, errors: FormErrors | N
         unit_options=[(u.code, u.name) for u in all_units if u.active and u.code not in user.units],
         history=await _history(user_id, unit_names), is_self=principal.user_id == user_id,
         errors=errors, refusal=refusal, values=values or {}, confirmation=await _confirmation(request),
+        undo=undo, confirm_role=confirm_role,
     ))
 
 
@@ -341,6 +344,9 @@ async def revoke_role(request: Request, user_id: FromPath[int]) -> Response:
     await _one(user_id)
     if role not in ALL_ROLES:
         return await _render_user(request, user_id, refusal="Velg en rolle å fjerne.", status_code=422)
+    if role == Role.ADMIN.value and user_id == request.user.user_id and data.get("bekreft") != "ja":
+        # nobody can undo this for you afterwards: ask first
+        return await _render_user(request, user_id, confirm_role={"code": role, "label": ROLE_NAMES[role]})
     try:
         removed = await user_service.revoke_role(user_id, role, request.user.label)
     except Problem as problem:

@@ -31,6 +31,7 @@ from catalogue.settings import Settings
 from frontend.admin_pages import admin_page_handlers
 from frontend.auth import auth_handlers
 from frontend.catalogue_pages import catalogue_page_handlers
+from frontend.info_pages import info_page_handlers
 from frontend.pages import error_page, page_handlers, template_config
 from frontend.static_assets import static_file
 from frontend.workflow import workflow_page_handlers
@@ -74,7 +75,7 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
             health, ready, jwks, ResourceController, TaxonomyController, UnitController, UserController,
             *workflow_handlers,
             *page_handlers, *auth_handlers, *catalogue_page_handlers, *workflow_page_handlers,
-            *admin_page_handlers, static_file,
+            *admin_page_handlers, *info_page_handlers, static_file,
         ],
         middleware=[DefineMiddleware(TokenAuthenticationMiddleware)],
         guards=[access_guard],

@@ -48,6 +48,8 @@ def page_context(request: Request, **values) -> dict:
         "reviewer": signed_in and user.has_any(CATALOGUE_INSIDERS),
         "demo_mode": settings.demo_mode,
         "municipality": settings.municipality_name,
+        "contact_email": settings.contact_email,
+        "dpo_email": settings.dpo_email,
         "user": user if signed_in else None,
         "role_labels": [ROLE_LABELS[Role(r)] for r in sorted(user.roles)] if signed_in else [],
         **values,

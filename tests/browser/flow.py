@@ -129,7 +129,8 @@ def save_draft(page, name: str, **fields) -> int:
 
 def marked(label: str) -> re.Pattern:
     """A field's accessible name, with or without the «(må fylles ut)» that marks it as required."""
-    return re.compile("^" + re.escape(label) + r"( \(må fylles ut[^)]*\))?$")
+    # Playwright sends the pattern as /…/: a slash in the label must be escaped
+    return re.compile("^" + re.escape(label).replace("/", r"\/") + r"( \(må fylles ut[^)]*\))?$")
 
 
 def radio(page, group: str, choice: str) -> None:

@@ -33,7 +33,9 @@ from frontend.admin_pages import admin_page_handlers
 from frontend.auth import auth_handlers
 from frontend.catalogue_pages import catalogue_page_handlers
 from frontend.equipment import equipment_page_handlers
-from frontend.pages import error_page, page_handlers, static_files, template_config
+from frontend.info_pages import info_page_handlers
+from frontend.pages import error_page, page_handlers, template_config
+from frontend.static_assets import static_file
 from frontend.workflow import workflow_page_handlers
 from workflows.api import workflow_handlers
 from workflows.scheduler import running as scheduler_running
@@ -75,7 +77,7 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
             health, ready, jwks, ResourceController, TaxonomyController, UnitController, UserController,
             *workflow_handlers, *equipment_handlers,
             *page_handlers, *auth_handlers, *catalogue_page_handlers, *workflow_page_handlers,
-            *admin_page_handlers, *equipment_page_handlers, static_files(),
+            *admin_page_handlers, *equipment_page_handlers, *info_page_handlers, static_file,
         ],
         middleware=[DefineMiddleware(TokenAuthenticationMiddleware)],
         guards=[access_guard],
@@ -88,7 +90,7 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
             cookie_secure=settings.secure_cookies,
             cookie_httponly=True,
             cookie_samesite="lax",
-            exclude=["^/api/", "^/health$", "^/ready$"],
+            exclude=["^/api/", "^/health$", "^/ready$", "^/static/"],
         ),
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins), allow_credentials=False,
                                allow_methods=["GET", "POST", "PATCH", "DELETE"],

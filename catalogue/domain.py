@@ -18,7 +18,7 @@ class Role(str, enum.Enum):
 ROLE_LABELS = {
     Role.STAFF: "Ansatt",
     Role.ICT_MENTOR: "IKT-veileder",
-    Role.SECTOR_REVIEWER: "Sektorkontor (VKKO)",
+    Role.SECTOR_REVIEWER: "Sektorkontoret for oppvekst (VKKO)",
     Role.PRIVACY_REVIEWER: "Personvernrådgiver",
     Role.DPO: "Personvernombud",
     Role.TECH_APPROVER: "Teknologi og endring",
@@ -153,9 +153,9 @@ LEGAL_BASES = {
 }
 
 DPA_STATUSES = {
-    "signed": "Databehandleravtale inngått",
-    "in_progress": "Databehandleravtale under arbeid",
-    "missing": "Databehandleravtale mangler",
+    "signed": "Inngått",
+    "in_progress": "Under arbeid",
+    "missing": "Mangler",
     "not_required": "Ikke nødvendig",
 }
 

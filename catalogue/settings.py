@@ -75,6 +75,9 @@ class Settings:
     search_cache_size: int = 512
     sqlite_busy_timeout_seconds: int = 30
     municipality_name: str = "Fjordvik kommune"
+    # where people write about the service (the footer, the accessibility and privacy statements)
+    contact_email: str = "postmottak@fjordvik.kommune.no"
+    dpo_email: str = "personvernombud@fjordvik.kommune.no"
     log_level: str = "INFO"
     public_base_url: str = ""
     session_ttl_seconds: int = 8 * 3600
@@ -142,6 +145,8 @@ class Settings:
             search_cache_size=_int("SEARCH_CACHE_SIZE", 512, minimum=0),
             sqlite_busy_timeout_seconds=_int("SQLITE_BUSY_TIMEOUT", 30, minimum=1),
             municipality_name=os.environ.get("MUNICIPALITY_NAME") or "Fjordvik kommune",
+            contact_email=(os.environ.get("CONTACT_EMAIL") or "postmottak@fjordvik.kommune.no").strip(),
+            dpo_email=(os.environ.get("DPO_EMAIL") or "personvernombud@fjordvik.kommune.no").strip(),
             log_level=(os.environ.get("LOG_LEVEL") or "INFO").upper(),
             public_base_url=(os.environ.get("PUBLIC_BASE_URL") or "").rstrip("/"),
             session_ttl_seconds=_int("SESSION_TTL_SECONDS", 8 * 3600, minimum=300),

@@ -18,6 +18,7 @@ from catalogue import users as user_service
 from catalogue.api.users import _dt, _one, _users
 from catalogue.demo import DEMO_ISSUER
 from catalogue.domain import ALL_ROLES, ROLE_LABELS, UNIT_KINDS, Role
+from catalogue.norwegian_dates import DATE_ERROR, DATE_HINT, format_date, format_time, parse_date
 from catalogue.problems import Problem
 from catalogue.schemas import Email, SubjectPatch, UnitCreate, UnitPatch, UserOut
 from catalogue.security.access import Principal, rule
@@ -67,7 +68,7 @@ FORMAT = {
     "code": "Koden kan bare ha små bokstaver (a–z), tall og bindestrek, minst to tegn, for eksempel «nordby-skole».",
     "curriculum_code": "Skriv læreplankoden slik Udir skriver den, for eksempel MAT01-06.",
     "previous_curriculum_code": "Skriv læreplankoden slik Udir skriver den, for eksempel MAT01-05.",
-    "curriculum_valid_from": "Skriv en dato som ÅÅÅÅ-MM-DD.",
+    "curriculum_valid_from": DATE_ERROR,
 }
 STALE_UNIT = ("Enheten er endret av noen andre etter at du åpnet den, så endringene dine er ikke lagret. "
               "Sammenlign med det som er lagret nå, og lagre på nytt hvis du fortsatt vil gjøre endringen.")
@@ -76,13 +77,6 @@ REFUSALS = {
                   "Gi rollen til en annen først.",
     "own account": "Du kan ikke deaktivere din egen konto.",
 }
-
-try:
-    from zoneinfo import ZoneInfo
-
-    LOCAL_TIME = ZoneInfo("Europe/Oslo")
-except Exception:  # no time zone database: show UTC rather than fail
-    LOCAL_TIME = datetime.timezone.utc
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -101,8 +95,7 @@ def _when(value: Any) -> dict[str, str] | None:
     if moment is None:
         return None
     moment = _utc(moment)
-    local = moment.astimezone(LOCAL_TIME)
-    return {"iso": moment.isoformat(timespec="seconds"), "text": local.strftime("%d.%m.%Y kl. %H:%M")}
+    return {"iso": moment.isoformat(timespec="seconds"), "text": format_time(moment)}
 
 
 def _message(name: str, message: str, value: Any = None) -> str:
@@ -295,7 +288,7 @@ async def _history(user_id: int, unit_names: dict[str, str]) -> list[dict[str, A
 
 async def _render_user(request: Request, user_id: int, *, errors: FormErrors | None = None,
                        refusal: str | None = None, values: dict[str, Any] | None = None,
-                       status_code: int = 200) -> Template:
+                       status_code: int = 200, confirm_role: dict[str, str] | None = None) -> Template:
     user = await _one(user_id)
     all_units = await taxonomy.units(include_inactive=True)
     unit_names = {u.code: u.name for u in all_units}
@@ -310,6 +303,8 @@ async def _render_user(request: Request, user_id: int, *, errors: FormErrors | N
     open_cases = await workflow_service.open_cases_of(user_id)
     case_units = {u for c in open_cases for u in c["proposer_units"]}
     successors = [(uid, name) for uid, name in await _mentors_of(case_units) if uid != user_id]
+    removed = request.query_params.get("rolle") if request.query_params.get("melding") == "rolle-fjernet" else None
+    undo = {"code": removed, "label": ROLE_NAMES[removed]} if removed in ALL_ROLES and removed not in user.roles else None
     return Template(template_name="admin/user.html", status_code=status_code, context=page_context(
         request, person=_user_row(user, unit_names), email=user.email, email_pending=user.email_pending,
         open_cases=open_cases, successors=successors, unit_names=unit_names,
@@ -319,6 +314,7 @@ async def _render_user(request: Request, user_id: int, *, errors: FormErrors | N
         unit_options=[(u.code, u.name) for u in all_units if u.active and u.code not in user.units],
         history=await _history(user_id, unit_names), is_self=principal.user_id == user_id,
         errors=errors, refusal=refusal, values=values or {}, confirmation=await _confirmation(request),
+        undo=undo, confirm_role=confirm_role,
     ))
 
 
@@ -357,6 +353,9 @@ async def revoke_role(request: Request, user_id: FromPath[int]) -> Response:
     await _one(user_id)
     if role not in ALL_ROLES:
         return await _render_user(request, user_id, refusal="Velg en rolle å fjerne.", status_code=422)
+    if role == Role.ADMIN.value and user_id == request.user.user_id and data.get("bekreft") != "ja":
+        # nobody can undo this for you afterwards: ask first
+        return await _render_user(request, user_id, confirm_role={"code": role, "label": ROLE_NAMES[role]})
     try:
         removed = await user_service.revoke_role(user_id, role, request.user.label)
     except Problem as problem:
@@ -588,7 +587,7 @@ def _subject_values(subject) -> dict[str, Any]:
     return {
         "curriculum_code": subject.curriculum_code or "",
         "previous_curriculum_code": subject.previous_curriculum_code or "",
-        "curriculum_valid_from": subject.curriculum_valid_from.isoformat() if subject.curriculum_valid_from else "",
+        "curriculum_valid_from": format_date(subject.curriculum_valid_from),
         "curriculum_note": subject.curriculum_note or "",
     }
 
@@ -604,7 +603,7 @@ async def _render_subjects(request: Request, *, code: str | None = None, values:
                       "levels": labels.levels_text([str(n) for n in range(subject.level_from, subject.level_to + 1)]),
                       "valid_from": subject.curriculum_valid_from})
     return Template(template_name="admin/subjects.html", status_code=status_code, context=page_context(
-        request, subjects=forms, errors=errors, confirmation=await _confirmation(request),
+        request, subjects=forms, errors=errors, confirmation=await _confirmation(request), date_hint=DATE_HINT,
     ))
 
 
@@ -630,7 +629,7 @@ async def update_subject(request: Request, code: FromPath[str]) -> Response:
     patch = {
         "curriculum_code": values["curriculum_code"].upper() or None,
         "previous_curriculum_code": values["previous_curriculum_code"].upper() or None,
-        "curriculum_valid_from": values["curriculum_valid_from"] or None,
+        "curriculum_valid_from": parse_date(values["curriculum_valid_from"]) or values["curriculum_valid_from"] or None,
         "curriculum_note": values["curriculum_note"],
     }
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import msgspec
 from litestar import Request, Response, get, post
@@ -21,10 +21,11 @@ from catalogue.security.access import PUBLIC, SIGNED_IN, rule
 from catalogue.tables import KindergartenArea, Subject
 from equipment.domain import EQUIPMENT_USERS
 from equipment.kinds import kinds_for_resource
+from catalogue.visibility import BANDS
 from frontend import labels
 from frontend.forms import FormErrors, form_data
 from frontend.pages import page_context
-from frontend.search_adapter import PAGE_SIZE, SearchRequest, run_search
+from frontend.search_adapter import PAGE_SIZE, SearchRequest, SearchResult, run_search
 
 FILTERS = ("band", "level", "subject", "kindergarten_area", "kind", "platform", "login")
 REVIEW_ROLES = domain.CATALOGUE_INSIDERS
@@ -53,8 +54,8 @@ def _search_request(request: Request) -> SearchRequest:
     )
 
 
-def _url(search: SearchRequest, **changes) -> str:
-    """The search page's address for this search with some parameters changed."""
+def _pairs(search: SearchRequest, **changes) -> list[tuple[str, str]]:
+    """The search as query parameters, with some of them changed."""
     pairs: list[tuple[str, str]] = []
     values = {"q": search.q, "sortering": search.sort,
               "grunnpakke": {True: "ja", False: "nei", None: ""}[search.in_base_package], **changes}
@@ -64,15 +65,78 @@ def _url(search: SearchRequest, **changes) -> str:
     for name in FILTERS:
         for value in changes.get(name, search.filters.get(name, [])):
             pairs.append((name, value))
-    if changes.get("side", 1) != 1:
-        pairs.append(("side", str(changes["side"])))
+    page = changes.get("side", 1 if changes else search.page)
+    if page != 1:
+        pairs.append(("side", str(page)))
+    return pairs
+
+
+def _url(search: SearchRequest, **changes) -> str:
+    """The search page's address for this search with some parameters changed."""
+    pairs = _pairs(search, side=changes.pop("side", 1), **changes)
     return "/ressurser" + (f"?{urlencode(pairs)}" if pairs else "")
+
+
+def search_back_link(raw: str | None) -> str | None:
+    """The address of the search a resource page was opened from (``?sok=`` carries it), rebuilt
+    from the parameters the search knows, so the link can only lead back to the search page."""
+    if raw is None:
+        return None
+    known = {"q", "sortering", "grunnpakke", "side", *FILTERS}
+    pairs = [(k, v[:200]) for k, v in parse_qsl(raw[:4000], keep_blank_values=False) if k in known][:60]
+    return "/ressurser" + (f"?{urlencode(pairs)}" if pairs else "")
+
+
+def _option(name: str, count: dict, search: SearchRequest, subjects: dict, areas: dict, toggle) -> dict:
+    return {"name": name, "value": count["value"], "count": count["count"],
+            "label": labels.label(name, count["value"], subjects, areas),
+            "checked": count["value"] in search.filters.get(name, []), "href": toggle(name, count["value"])}
+
+
+def _level_tree(result: SearchResult, search: SearchRequest, toggle) -> list[dict]:
+    """Levels and bands as one filter: kindergarten, then each band with its levels beneath it
+    (a band is the same as ticking all its levels; the search treats them as one filter)."""
+    levels = {c["value"]: c for c in result.facets.get("level", [])}
+    bands = {c["value"]: c for c in result.facets.get("band", [])}
+    tree = []
+    if "barnehage" in levels:
+        tree.append({**_option("level", levels["barnehage"], search, {}, {}, toggle), "children": []})
+    for band, members in BANDS.items():
+        checked_band = band in search.filters.get("band", [])
+        if band == "barnehage" and not checked_band:
+            continue  # the same as the kindergarten level above
+        children = [_option("level", levels[lv], search, {}, {}, toggle) for lv in members
+                    if lv in levels and lv != "barnehage"]
+        if band in bands:
+            tree.append({**_option("band", bands[band], search, {}, {}, toggle), "children": children})
+        else:
+            tree.extend({**child, "children": []} for child in children)
+    return tree
+
+
+def _facets(result: SearchResult, search: SearchRequest, subjects: dict, areas: dict, toggle) -> list[dict]:
+    facets = []
+    tree = _level_tree(result, search, toggle)
+    if tree:
+        facets.append({"name": "level", "title": labels.FACET_TITLES["level"], "tree": tree})
+    for name in FILTERS:
+        if name in ("band", "level"):
+            continue
+        options = [_option(name, c, search, subjects, areas, toggle) for c in result.facets.get(name, [])]
+        if options:
+            facets.append({"name": name, "title": labels.FACET_TITLES[name], "options": options})
+    return facets
+
+
+def count_text(total: int, q: str) -> str:
+    return f"{total} {'læremiddel' if total == 1 else 'læremidler'}" + (f" for «{q}»" if q else "")
 
 
 @get("/ressurser", opt=rule(PUBLIC), include_in_schema=False)
 async def search_page(request: Request) -> Template:
     """The catalogue: a search field, filters with counts, and results that say at a glance what
-    each resource is, for whom, and whether it is in the base package."""
+    each resource is, for whom, and whether it is in the base package. ``delvis=1`` answers with
+    the parts the live search replaces (results, filters, count, title)."""
     search = _search_request(request)
     result = await run_search(search, request.user)
     subjects, areas = await taxonomy_names()
@@ -82,26 +146,22 @@ async def search_page(request: Request) -> Template:
         values = [v for v in current if v != value] if value in current else [*current, value]
         return _url(search, **{name: values})
 
-    facets = []
-    for name in FILTERS:
-        counts = result.facets.get(name, [])
-        options = [{"value": c["value"], "count": c["count"], "label": labels.label(name, c["value"], subjects, areas),
-                    "checked": c["value"] in search.filters.get(name, []), "href": toggle(name, c["value"])}
-                   for c in counts]
-        if options:
-            facets.append({"name": name, "title": labels.FACET_TITLES[name], "options": options})
     pages = max(1, -(-result.total // PAGE_SIZE))
     partial = request.query_params.get("delvis") == "1"
+    active = [{"label": labels.label(n, v, subjects, areas), "href": toggle(n, v)}
+              for n in FILTERS for v in search.filters.get(n, [])]
     return Template(
-        template_name="catalogue/_results.html" if partial else "catalogue/search.html",
+        template_name="catalogue/_live.html" if partial else "catalogue/search.html",
         context=page_context(
-            request, search=search, result=result, facets=facets, subjects=subjects, areas=areas,
-            labels=labels, page=search.page, pages=pages,
+            request, search=search, result=result, facets=_facets(result, search, subjects, areas, toggle),
+            subjects=subjects, areas=areas, labels=labels, page=search.page, pages=pages,
             previous_url=_url(search, side=search.page - 1) if search.page > 1 else None,
             next_url=_url(search, side=search.page + 1) if search.page < pages else None,
             clear_url="/ressurser" + (f"?{urlencode({'q': search.q})}" if search.q else ""),
-            active_filters=[{"label": labels.label(n, v, subjects, areas), "href": toggle(n, v)}
-                            for n in FILTERS for v in search.filters.get(n, [])],
+            active_filters=active,
+            count_text=count_text(result.total, search.q),
+            page_title=(f"«{search.q}» – " if search.q else "") + "Finn læremidler",
+            back=urlencode(_pairs(search)),
             sorts=[("", "Mest relevant" if search.q else "Navn"), ("name", "Navn"), ("newest", "Nyeste")],
         ),
     )
@@ -144,7 +204,8 @@ async def _resource_page(request: Request, resource_id: int, *, errors: FormErro
     return Template(template_name="catalogue/resource.html", status_code=status, context=page_context(
         request, r=resource, subjects=subjects, areas=areas, labels=labels, reviewer=reviewer,
         signed_in=signed_in, privacy_rows=labels.privacy_summary(privacy_dict),
-        privacy=privacy_dict, cases=cases, equipment=await kinds_for_resource(resource_id, principal),
+        privacy=privacy_dict, cases=cases, back_url=search_back_link(request.query_params.get("sok")),
+        equipment=await kinds_for_resource(resource_id, principal),
         equipment_links=principal.has_any(EQUIPMENT_USERS),
         in_force=[h for h in history if h.status == "active"], restriction_history=history if signed_in else [],
         by_id={h.id: h for h in history},

@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 from litestar import Request
 
+from catalogue.norwegian_dates import DATE_ERROR
 from catalogue.problems import Problem
 
 # Known English problem messages and their Norwegian wording for people.
@@ -47,7 +48,7 @@ MESSAGES = [
     (r"unknown code|unknown unit|unknown level|Invalid enum value|unknown value", "Velg en gyldig verdi."),
     (r"http:// or https://", "Skriv en nettadresse som begynner med https://."),
     (r"Expected `int`|Expected `integer`", "Skriv et helt tall (0 eller større)."),
-    (r"Expected `date`|Invalid date|Expected `str` in ISO 8601", "Skriv en dato som ÅÅÅÅ-MM-DD."),
+    (r"Expected `date`|Invalid date|Expected `str` in ISO 8601", DATE_ERROR),
     (r"length >= 1|min_length|Expected `str` of length", "Fyll ut feltet."),
     (r"organisation number", "Organisasjonsnummeret er ikke gyldig."),
     (r"include at least one of your own units", "Ta med minst én av dine egne enheter."),

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from catalogue import domain
+from catalogue.norwegian_dates import format_date
 
 LEVEL_NAMES = {"barnehage": "Barnehage", **{str(n): f"{n}. trinn" for n in range(1, 11)}}
-BAND_NAMES = {"barnehage": "Barnehage", "1-4": "Småtrinnet (1.–4.)", "5-7": "Mellomtrinnet (5.–7.)",
-              "8-10": "Ungdomstrinnet (8.–10.)"}
+BAND_NAMES = {"barnehage": "Barnehage", "1-4": "Småtrinnet, 1.–4. trinn", "5-7": "Mellomtrinnet, 5.–7. trinn",
+              "8-10": "Ungdomstrinnet, 8.–10. trinn"}
 FACET_TITLES = {
-    "band": "Skoletrinn",
     "level": "Trinn",
     "subject": "Fag",
     "kindergarten_area": "Fagområde (barnehage)",
@@ -59,6 +59,28 @@ def label(kind: str, code: Any, subjects: dict[str, str] | None = None, areas: d
     return tables.get(kind, {}).get(str(code), str(code))
 
 
+# Countries data is sent to outside the EU/EEA (ISO 3166 alpha-2), in Norwegian; an unknown code is
+# shown as it is.
+COUNTRY_NAMES = {
+    "US": "USA", "GB": "Storbritannia", "CH": "Sveits", "CA": "Canada", "AU": "Australia", "NZ": "New Zealand",
+    "JP": "Japan", "KR": "Sør-Korea", "IN": "India", "CN": "Kina", "SG": "Singapore", "IL": "Israel",
+    "UA": "Ukraina", "RU": "Russland", "TR": "Tyrkia", "BR": "Brasil", "AR": "Argentina", "UY": "Uruguay",
+    "ZA": "Sør-Afrika", "PH": "Filippinene", "VN": "Vietnam", "TW": "Taiwan", "HK": "Hongkong",
+    "AE": "De forente arabiske emirater", "MX": "Mexico", "RS": "Serbia", "BA": "Bosnia-Hercegovina",
+    "JE": "Jersey", "GG": "Guernsey", "IM": "Man", "FO": "Færøyene", "AD": "Andorra",
+}
+
+
+def country(code: str) -> str:
+    return COUNTRY_NAMES.get(code.upper(), code)
+
+
+def join_and(items: list[str]) -> str:
+    """'a', 'a og b', 'a, b og c'."""
+    items = [i for i in items if i]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " og " + items[-1] if items else ""
+
+
 def lower(text: str) -> str:
     """Lower-case a label for use inside a sentence, keeping proper names such as Feide."""
     return text if text.startswith("Feide") else text[:1].lower() + text[1:]
@@ -73,21 +95,19 @@ def privacy_summary(privacy: dict[str, Any]) -> list[tuple[str, str]]:
     elif processes is None:
         rows.append(("Personopplysninger", "Ikke vurdert ennå."))
     else:
-        who = ", ".join(lower(label("data_subject", s)) for s in privacy.get("data_subjects") or []) or "brukere"
+        who = join_and([lower(label("data_subject", s)) for s in privacy.get("data_subjects") or []]) or "brukere"
         what = ", ".join(lower(label("data_category", c)) for c in privacy.get("data_categories") or [])
         rows.append(("Personopplysninger", f"Ja, om {who}" + (f": {what}." if what else ".")))
         if privacy.get("special_categories"):
             rows.append(("Særlige kategorier", "Ja, for eksempel opplysninger om helse eller tilrettelegging."))
-    location = privacy.get("data_location") or "unknown"
-    where = label("location", location)
+    rows.append(("Hvor opplysningene lagres", label("location", privacy.get("data_location") or "unknown")))
     if privacy.get("transfers_outside_eea"):
-        countries = ", ".join(privacy.get("transfer_countries") or [])
+        countries = join_and([country(c) for c in privacy.get("transfer_countries") or []])
         basis = label("transfer", privacy.get("transfer_basis") or "none")
-        where = f"Overføres ut av EU/EØS{f' ({countries})' if countries else ''}. Grunnlag: {basis}."
-    rows.append(("Lagres", where))
+        rows.append(("Overføring ut av EU/EØS", f"Ja{f', til {countries}' if countries else ''}. Grunnlag: {lower(basis)}."))
     dpa = label("dpa", privacy.get("dpa_status") or "missing")
     if privacy.get("dpa_status") == "signed" and privacy.get("dpa_date"):
-        dpa += f" ({privacy['dpa_date']})"
+        dpa += f" {format_date(privacy['dpa_date'])}"
     rows.append(("Databehandleravtale", dpa))
     dpia = label("dpia", privacy.get("dpia_status") or "not_assessed")
     if privacy.get("dpia_status") == "completed" and privacy.get("dpia_risk_level"):

@@ -7,10 +7,10 @@ from pathlib import Path
 from litestar import Request, Response, get
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
-from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from catalogue.domain import CATALOGUE_INSIDERS, ROLE_LABELS, Role
+from catalogue.norwegian_dates import format_date, format_time
 from catalogue.security.access import PUBLIC, rule
 
 HERE = Path(__file__).resolve().parent
@@ -26,16 +26,16 @@ ERROR_TEXT = {
 def _configure(engine: JinjaTemplateEngine) -> None:
     from frontend.forms import field_id
 
+    from frontend.static_assets import ASSETS
+
     engine.engine.globals["fid"] = field_id
+    engine.engine.globals["static_url"] = ASSETS.url
+    engine.engine.filters["dato"] = format_date
+    engine.engine.filters["tidspunkt"] = format_time
 
 
 def template_config() -> TemplateConfig:
     return TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=_configure)
-
-
-def static_files():
-    return create_static_files_router(path="/static", directories=[HERE / "static"], opt=rule(PUBLIC),
-                                      include_in_schema=False)
 
 
 def page_context(request: Request, **values) -> dict:
@@ -48,6 +48,8 @@ def page_context(request: Request, **values) -> dict:
         "reviewer": signed_in and user.has_any(CATALOGUE_INSIDERS),
         "demo_mode": settings.demo_mode,
         "municipality": settings.municipality_name,
+        "contact_email": settings.contact_email,
+        "dpo_email": settings.dpo_email,
         "user": user if signed_in else None,
         "role_labels": [ROLE_LABELS[Role(r)] for r in sorted(user.roles)] if signed_in else [],
         **values,

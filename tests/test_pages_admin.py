@@ -161,7 +161,7 @@ def test_every_admin_page_renders_in_norwegian_for_an_admin(api):
         assert response.status_code == 200, (path, response.text[:300])
         check_page(response, heading)
         assert 'aria-label="Administrasjon"' in response.text
-        assert '<link rel="stylesheet" href="/static/admin.css">' in response.text
+        assert re.search(r'<link rel="stylesheet" href="/static/admin\.[0-9a-f]{12}\.css">', response.text)
     assert api.get("/static/admin.css").status_code == 200
 
 
@@ -293,6 +293,40 @@ def test_granting_and_removing_roles_and_units_through_the_pages_is_recorded(api
     assert history.index("Ble koblet fra Nordby skole") < history.index("Fikk rollen «IKT-veileder»")
 
 
+def test_a_removed_role_can_be_given_back_from_the_confirmation(api):
+    user_id = make_user(api, "sub-kari", "Kari Lærer", role="ict_mentor")
+    csrf = api.login_page("admin", user="Anne Admin")
+    page = f"/admin/brukere/{user_id}"
+    removed = follow(api, submit(api, f"{page}/roller/fjern", {"_csrf_token": csrf, "role": "ict_mentor"}))
+    assert status_message(removed.text) == "Rollen «IKT-veileder» er fjernet."
+    undo = re.search(r'<form method="post" action="([^"]+)" class="undo">(.*?)</form>', removed.text, re.S)
+    assert undo and undo.group(1) == f"{page}/roller", removed.text[:3000]
+    assert 'name="role" value="ict_mentor"' in undo.group(2)
+    assert "Angre: gi rollen «IKT-veileder» tilbake" in unescape(undo.group(2))
+    back = follow(api, submit(api, undo.group(1), {"_csrf_token": csrf, "role": "ict_mentor"}))
+    assert status_message(back.text) == "Rollen «IKT-veileder» er gitt."
+    assert "ict_mentor" in api.run(roles_of, user_id)
+    assert 'class="undo"' not in back.text
+    # a stale or forged confirmation offers nothing to undo
+    assert 'class="undo"' not in api.get(f"{page}?melding=rolle-fjernet&rolle=ict_mentor", headers=HTML).text
+
+
+def test_removing_your_own_admin_role_asks_first(api):
+    make_user(api, "sub-other-admin", "Ole Admin", role="admin")
+    csrf = api.login_page("admin", user="Anne Admin")
+    my_id = user_id_of(api, "Anne Admin")
+    asked = submit(api, f"/admin/brukere/{my_id}/roller/fjern", {"_csrf_token": csrf, "role": "admin"})
+    assert asked.status_code == 200
+    check_page(asked, "Anne Admin")
+    assert "Vil du fjerne din egen rolle som systemeier?" in asked.text
+    assert 'name="bekreft" value="ja"' in asked.text
+    assert "admin" in api.run(roles_of, my_id)
+    done = submit(api, f"/admin/brukere/{my_id}/roller/fjern", {"_csrf_token": csrf, "role": "admin", "bekreft": "ja"})
+    assert done.status_code == 303
+    assert "admin" not in api.run(roles_of, my_id)
+    assert api.get("/admin", headers=HTML).status_code == 403
+
+
 def test_bad_role_or_unit_choices_are_shown_on_the_form(api):
     user_id = make_user(api, "sub-kari", "Kari Lærer")
     csrf = api.login_page("admin")
@@ -308,7 +342,8 @@ def test_bad_role_or_unit_choices_are_shown_on_the_form(api):
 def test_the_last_admin_keeps_the_role_and_cannot_deactivate_themselves(api):
     csrf = api.login_page("admin", user="Anne Admin")
     my_id = user_id_of(api, "Anne Admin")
-    refused = submit(api, f"/admin/brukere/{my_id}/roller/fjern", {"_csrf_token": csrf, "role": "admin"})
+    refused = submit(api, f"/admin/brukere/{my_id}/roller/fjern",
+                     {"_csrf_token": csrf, "role": "admin", "bekreft": "ja"})
     assert refused.status_code == 409
     check_page(refused, "Anne Admin")
     assert 'role="alert"' in refused.text

@@ -96,7 +96,7 @@ def test_notifications_are_listed_to_their_recipient_and_marked_read(flow):
     assert len(returned) == 1
     notice = returned[0]
     assert notice["case_id"] == case_id
-    assert notice["subject"] == "Sendt tilbake til forslagsstiller: Brøkbyggeren"
+    assert notice["subject"] == "Sendt tilbake til forslagsstilleren: Brøkbyggeren"
     assert "Beskriv hvilke trinn som skal bruke det." in notice["body"]
     assert notice["delivery"] == "pending"  # the mentor has an e-mail address
     assert all(n["id"] != notice["id"] for n in flow.notifications(flow.sector))
@@ -130,7 +130,7 @@ def test_notifications_are_delivered_by_email(flow, settings, smtp_server, api):
     assert len(collector.messages) == 2
     by_to = {m["To"]: m for m in collector.messages}
     returned = by_to["mentor@nord.example.no"]
-    assert returned["Subject"] == "Sendt tilbake til forslagsstiller: Brøkbyggeren"
+    assert returned["Subject"] == "Sendt tilbake til forslagsstilleren: Brøkbyggeren"
     assert returned["From"] == "katalog@fjordvik.example.no"
     assert "Mangler lisensopplysninger." in returned.get_content()
     assert by_to["vkko@fjordvik.example.no"]["Subject"] == "Ny oppgave: Brøkbyggeren"

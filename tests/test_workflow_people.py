@@ -101,7 +101,7 @@ def test_every_notification_email_links_to_the_page_where_its_reader_acts(api, f
     deliver(flow, settings, port)
     links = {m["Subject"]: link_in(m) for m in collector.messages}
     assert links["Nytt ønske: Ordjakt"] == f"{BASE}/forslag#onsker"
-    assert links["Sendt tilbake til forslagsstiller: Brøkbyggeren"] == f"{BASE}/saker/{case_id}"
+    assert links["Sendt tilbake til forslagsstilleren: Brøkbyggeren"] == f"{BASE}/saker/{case_id}"
     assert links["Svar på ønsket ditt: Ordjakt"] == f"{BASE}/onsker"
     assert all(n["link"] for n in flow.notifications(flow.mentor))
 

@@ -92,7 +92,7 @@ def _review(label: str, role: str, form: str, approve_to: str, approve_effect: s
             "approve_with_restrictions": Action(approve_to, "Godkjenn med begrensninger", needs_restrictions=True,
                                                 validates_form=True, effect=approve_effect,
                                                 decision="approve_with_restrictions"),
-            "return": Action("returned", "Send tilbake til forslagsstiller", decision="return", remembers_origin=True),
+            "return": Action("returned", "Send tilbake til forslagsstilleren", decision="return", remembers_origin=True),
             "reject": Action("rejected", "Avslå", effect="reject_resource", decision="reject"),
             **(extra or {}),
         },
@@ -114,7 +114,7 @@ PROPOSAL = Workflow(
         "dpo_advice": DPO_ADVICE,
         "procurement": _review("Innkjøp og teknisk vurdering", "tech_approver", "procurement", "approved",
                                approve_effect="publish"),
-        "returned": State("Sendt tilbake til forslagsstiller", actor=PROPOSER, due="return", actions={
+        "returned": State("Sendt tilbake til forslagsstilleren", actor=PROPOSER, due="return", actions={
             "resubmit": Action(RETURN_TO_SENDER, "Send inn på nytt", needs_reason=False),
         }),
         "approved": State("Godkjent og publisert", outcome="approved"),
@@ -152,7 +152,7 @@ REVISION = Workflow(
                                 needs_end_date=True),
         }),
         "renewed": State("Fornyet", outcome="renewed"),
-        "phasing_out_decided": State("Besluttet faset ut", outcome="phase_out"),
+        "phasing_out_decided": State("Utfasing besluttet", outcome="phase_out"),
     },
 )
 
@@ -208,7 +208,7 @@ STANDARD_CHANGE = Workflow(
             "return": Action("returned", "Send tilbake til sektorkontoret", decision="return"),
             "reject": Action("rejected", "Avslå", decision="reject"),
         }),
-        "returned": State("Sendt tilbake til forslagsstiller", actor=PROPOSER, actions={
+        "returned": State("Sendt tilbake til sektorkontoret", actor=PROPOSER, actions={
             "resubmit": Action(RETURN_TO_SENDER, "Send inn på nytt", needs_reason=False),
         }),
         "approved": State("Godkjent og gjeldende fra datoen", outcome="approved"),

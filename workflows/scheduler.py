@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field
 
 from catalogue.db import write_transaction
+from catalogue.norwegian_dates import format_date
 from catalogue.settings import Settings
 from catalogue.tables import Resource
 from workflows import notify
@@ -52,11 +53,11 @@ def _reason(row: dict, day: datetime.date, settings: Settings) -> str:
     horizon = day + datetime.timedelta(days=settings.revision_lead_days)
     reasons = []
     if _date(row["next_revision_date"]) and _date(row["next_revision_date"]) <= day:
-        reasons.append(f"revisjonsdato {_date(row['next_revision_date']).isoformat()}")
+        reasons.append(f"revisjonsdato {format_date(row['next_revision_date'])}")
     if _date(row["licence_expires"]) and _date(row["licence_expires"]) <= horizon:
-        reasons.append(f"lisensen utløper {_date(row['licence_expires']).isoformat()}")
+        reasons.append(f"lisensen utløper {format_date(row['licence_expires'])}")
     if _date(row["dpa_expires"]) and _date(row["dpa_expires"]) <= horizon:
-        reasons.append(f"databehandleravtalen utløper {_date(row['dpa_expires']).isoformat()}")
+        reasons.append(f"databehandleravtalen utløper {format_date(row['dpa_expires'])}")
     return "Revisjon forfaller: " + ", ".join(reasons)
 
 
@@ -103,7 +104,7 @@ async def flag_overdue(settings: Settings, day: datetime.date | None = None) -> 
             else:
                 recipients = [case["proposer"]]
             await notify.enqueue(recipients, "overdue", f"Forfalt: {case['title']}",
-                                 f"Saken «{case['title']}» skulle vært behandlet innen {due.isoformat()} "
+                                 f"Saken «{case['title']}» skulle vært behandlet innen {format_date(due)} "
                                  f"({step.label_nb}).", case["id"])
         flagged.append(row["id"])
     return flagged

@@ -23,6 +23,7 @@ from frontend.workflow.inbox import (
 from frontend.workflow.revisions import revision_overview
 from frontend.workflow.proposing import (
     decline_wish,
+    duplicate_check,
     my_proposals,
     my_wishes,
     proposal_create,
@@ -34,7 +35,7 @@ from frontend.workflow.proposing import (
 )
 
 workflow_page_handlers: list = [
-    proposal_form, proposal_create, my_proposals, decline_wish,
+    proposal_form, proposal_create, duplicate_check, my_proposals, decline_wish,
     wish_form, wish_create, my_wishes,
     task_list,
     case_view, case_decide, proposal_edit_form, proposal_edit, checklist_confirm, case_assign, case_comment,

@@ -44,6 +44,7 @@ from frontend.workflow.step_forms import (
     form_fields,
     parse_date,
     parse_step_form,
+    required_names,
     step_groups,
     stored_form,
     summary_rows,
@@ -143,9 +144,10 @@ async def case_page(request: Request, case_id: int, *, errors: FormErrors | None
     may_fill = bool(state.form) and engine.is_actor(service.case_view(row), principal, state.actor)
     settings = request.app.state.settings
 
-    groups, values = [], {}
+    groups, values, required = [], {}, set()
     if may_fill:
         groups = await step_groups(state.form, settings.privacy_exceptions_allowed)
+        required = required_names(groups, resource.licence_model)
         if source == "beslutning" and posted.get("steg") == row["state"]:
             values = values_from_post(groups, posted)
         else:
@@ -171,7 +173,7 @@ async def case_page(request: Request, case_id: int, *, errors: FormErrors | None
     return Template(template_name="workflow/case.html", status_code=status, context=page_context(
         request, c=case, r=resource, row=row, labels=labels, subjects=subjects, areas=areas, unit_names=names,
         justification=justification, errors=errors, posted=posted, source=source, message=confirmation(request),
-        groups=groups, fv=values, kept=carried(state.form, stored_form(state.form, row, resource)) if may_fill else {},
+        groups=groups, fv=values, required=required, kept=carried(state.form, stored_form(state.form, row, resource)) if may_fill else {},
         review_actions=review_actions, proposer_actions=proposer_actions,
         may_fill=may_fill, needs_restrictions=any(a.needs_restrictions for a in review_actions),
         can_edit=row["proposer"] == principal.user_id and row["state"] in ("draft", "returned"),

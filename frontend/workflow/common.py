@@ -3,9 +3,7 @@ small lookups."""
 
 from __future__ import annotations
 
-import datetime
 import re
-import zoneinfo
 from typing import Any
 
 import msgspec
@@ -13,13 +11,15 @@ from litestar import Request
 from litestar.response import Redirect
 
 from catalogue.domain import Role
+from catalogue.norwegian_dates import format_date as fmt_date  # noqa: F401 - used by the pages
+from catalogue.norwegian_dates import format_time as fmt_time  # noqa: F401
+from catalogue.norwegian_dates import to_datetime  # noqa: F401
 from catalogue.problems import Problem
 from catalogue.security.access import Principal
 from catalogue.tables import AppUser, Unit
 from frontend.forms import FormErrors, errors_from_problem
 
 PROPOSERS = frozenset({Role.ICT_MENTOR.value, Role.ADMIN.value})
-OSLO = zoneinfo.ZoneInfo("Europe/Oslo")
 
 # Confirmations after Post/Redirect/Get: the query names one of these, never free text.
 CONFIRMATIONS = {
@@ -64,27 +64,6 @@ def as_int(value: Any) -> int | None:
 
 def text_of(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
-
-
-def to_datetime(value: Any) -> datetime.datetime | None:
-    if value is None or value == "":
-        return None
-    if not isinstance(value, datetime.datetime):
-        value = datetime.datetime.fromisoformat(str(value))
-    return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
-
-
-def fmt_time(value: Any) -> str:
-    moment = to_datetime(value)
-    return moment.astimezone(OSLO).strftime("%d.%m.%Y kl. %H.%M") if moment else ""
-
-
-def fmt_date(value: Any) -> str:
-    if value is None or value == "":
-        return ""
-    if not isinstance(value, datetime.date):
-        value = datetime.date.fromisoformat(str(value)[:10])
-    return value.strftime("%d.%m.%Y")
 
 
 def fmt_kroner(value: Any) -> str:

@@ -153,7 +153,6 @@ async def proposal_form(request: Request) -> Template:
     """An ICT mentor proposes a resource, optionally from a wish (``?onske=ID``)."""
     principal = request.user
     values = posted_values({}, RESOURCE_TEXT + JUSTIFICATION_TEXT, RESOURCE_LISTS + JUSTIFICATION_LISTS)
-    values["licence_model"] = "free"
     own = sorted(principal.unit_codes)
     if len(own) == 1:
         values["justification.units"] = own
@@ -171,6 +170,19 @@ async def proposal_form(request: Request) -> Template:
                 "justification.units": [wish.unit], "justification.wish_id": str(wish.id),
             })
     return await _proposal_page(request, values, wish=wish, notice=notice)
+
+
+@get("/forslag/lignende", opt=rule(PROPOSERS), include_in_schema=False)
+async def duplicate_check(request: Request) -> Template:
+    """Resources like the one being proposed, for the proposal form to show while the name is
+    typed (the same check runs again when the form is sent)."""
+    params = request.query_params
+    name, url, vendor = (text_of(params.get(k))[:2048] for k in ("name", "url", "vendor.name"))
+    duplicates = await find_duplicates(name, url or None, vendor or None) if len(name) >= 3 else []
+    return Template(template_name="workflow/_duplicates.html", context={
+        "duplicates": duplicates, "insider": request.user.has_any(CATALOGUE_INSIDERS), "labels": labels,
+        "reason_labels": DUPLICATE_REASONS, "v": {"ikke_duplikat": text_of(params.get("ikke_duplikat"))},
+        "errors": None})
 
 
 @post("/forslag/ny", opt=rule(PROPOSERS), include_in_schema=False)

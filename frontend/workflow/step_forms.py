@@ -4,7 +4,6 @@ how saved data reads back in words."""
 from __future__ import annotations
 
 import copy
-import datetime
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import msgspec
 
 from catalogue import domain
+from catalogue.norwegian_dates import DATE_ERROR, DATE_HINT, parse_date
 from frontend.forms import FormErrors, as_list
 from frontend.workflow.common import active_units, fmt_date, fmt_kroner, text_of
 from workflows.forms import CRITERIA_LABELS, PRIOR_CONSULTATION_LABELS
@@ -19,9 +19,8 @@ from workflows.service import latest_advice
 
 TECH_STATUSES = (("unknown", "Ukjent"), ("not_needed", "Ikke nødvendig"), ("planned", "Planlagt"),
                  ("done", "Ferdig"))
-# dates are typed as text (dd.mm.åååå or ISO): a browser's date picker varies, and what was typed
-# must come back as typed when the page has errors
-DATE_HINT = "Skriv datoen som dd.mm.åååå, for eksempel 01.08.2026."
+# dates are typed as text (catalogue.norwegian_dates): a browser's date picker varies, and what was
+# typed must come back as typed when the page has errors
 
 
 # --- the step forms as data --------------------------------------------------------------------
@@ -38,6 +37,10 @@ class StepField:
     options: tuple[tuple[str, str], ...] = ()
     hint: str | None = None
     max_length: int | None = None
+    required: bool = False  # must be filled in before the step may approve
+    # shown only when another field has one of some values: "form.record.transfers_outside_eea=ja"
+    # (without JavaScript every field is shown)
+    shown_when: str | None = None
 
     @property
     def path(self) -> list[str]:
@@ -48,12 +51,17 @@ def _options(table: dict[str, str]) -> tuple[tuple[str, str], ...]:
     return tuple(table.items())
 
 
+PERSONAL_DATA = "form.record.processes_personal_data=ja"
+DPA_EXISTS = "form.record.dpa_status=signed|in_progress"
+DPIA_DONE = "form.record.dpia_status=completed"
+TRANSFERS = "form.record.transfers_outside_eea=ja"
+
 PEDAGOGICAL_GROUPS = [
     ("Læreplanen", [
         StepField("form.curriculum_fit", "textarea", "Hvordan passer læremidlet med læreplanen (LK20)?",
-                  hint="Nevn fag, trinn og kompetansemål læremidlet støtter.", max_length=5000),
+                  hint="Nevn fag, trinn og kompetansemål læremidlet støtter.", max_length=5000, required=True),
     ]),
-    ("Kvalitetskriterier", [StepField(f"form.criteria.{key}", "yesno", text) for key, text in CRITERIA_LABELS.items()]),
+    ("Kvalitetskriterier", [StepField(f"form.criteria.{key}", "yesno", text, required=True) for key, text in CRITERIA_LABELS.items()]),
     ("Merknader", [
         StepField("form.criteria_notes", "textarea", "Merknader til kvalitetskriteriene", max_length=5000),
         StepField("form.overlap", "textarea", "Overlapp med læremidler vi allerede har",
@@ -64,44 +72,58 @@ PEDAGOGICAL_GROUPS = [
 
 PRIVACY_GROUPS = [
     ("Personopplysninger", [
-        StepField("form.record.processes_personal_data", "yesno", "Behandler læremidlet personopplysninger?"),
-        StepField("form.record.data_subjects", "list", "Hvem opplysningene gjelder", _options(domain.DATA_SUBJECTS)),
+        StepField("form.record.processes_personal_data", "yesno", "Behandler læremidlet personopplysninger?",
+                  required=True),
+        StepField("form.record.data_subjects", "list", "Hvem opplysningene gjelder", _options(domain.DATA_SUBJECTS),
+                  shown_when=PERSONAL_DATA),
         StepField("form.record.data_categories", "list", "Hvilke opplysninger som behandles",
-                  _options(domain.DATA_CATEGORIES)),
+                  _options(domain.DATA_CATEGORIES), shown_when=PERSONAL_DATA),
         StepField("form.record.special_categories", "bool",
-                  "Behandles særlige kategorier av personopplysninger (art. 9), for eksempel om helse?"),
+                  "Behandles særlige kategorier av personopplysninger (art. 9), for eksempel om helse?",
+                  shown_when=PERSONAL_DATA),
         StepField("form.record.feide_attributes", "feide", "Feide-attributter læremidlet henter",
-                  _options(domain.FEIDE_ATTRIBUTES), hint="Kryss av for hvert attributt, og skriv hvorfor det trengs."),
+                  _options(domain.FEIDE_ATTRIBUTES), hint="Kryss av for hvert attributt, og skriv hvorfor det trengs.",
+                  shown_when=PERSONAL_DATA),
         StepField("form.record.legal_basis", "choice", "Rettslig grunnlag", _options(domain.LEGAL_BASES)),
         StepField("form.record.processor", "line", "Databehandler",
                   hint="Leverandøren som behandler opplysningene på kommunens vegne.", max_length=200),
     ]),
     ("Databehandleravtale", [
         StepField("form.record.dpa_status", "select", "Status for databehandleravtalen", _options(domain.DPA_STATUSES)),
-        StepField("form.record.dpa_date", "date", "Dato for avtalen", hint=DATE_HINT),
+        StepField("form.record.dpa_date", "date", "Dato for avtalen", hint=f"Må fylles ut når avtalen er inngått. {DATE_HINT}",
+                  shown_when=DPA_EXISTS),
         StepField("form.record.dpa_reference", "line", "Referanse til avtalen",
-                  hint="Saksnummer eller avtale-ID i arkivet.", max_length=100),
-        StepField("form.record.dpa_expires", "date", "Avtalen utløper", hint=DATE_HINT),
+                  hint="Saksnummer eller avtale-ID i arkivet. Må fylles ut når avtalen er inngått, og avtalen må være "
+                       "inngått når læremidlet behandler opplysninger om barn eller elever.", max_length=100,
+                  shown_when=DPA_EXISTS),
+        StepField("form.record.dpa_expires", "date", "Avtalen utløper", hint=DATE_HINT, shown_when=DPA_EXISTS),
     ]),
     ("Vurdering av personvernkonsekvenser (DPIA)", [
-        StepField("form.screening.children_data", "yesno", "Behandles opplysninger om barn eller elever?"),
+        StepField("form.screening.children_data", "yesno", "Behandles opplysninger om barn eller elever?",
+                  required=True, shown_when=PERSONAL_DATA),
         StepField("form.screening.new_technology", "yesno",
-                  "Tas ny teknologi i bruk, for eksempel kunstig intelligens eller biometri?"),
-        StepField("form.screening.systematic_monitoring", "bool", "Innebærer bruken systematisk overvåking?"),
-        StepField("form.screening.large_scale", "bool", "Behandles opplysninger i stort omfang?"),
-        StepField("form.record.dpia_status", "select", "Status for DPIA", _options(domain.DPIA_STATUSES)),
-        StepField("form.record.dpia_date", "date", "Dato for DPIA", hint=DATE_HINT),
-        StepField("form.record.dpia_risk_level", "choice", "Risikonivå etter DPIA", _options(domain.RISK_LEVELS)),
-        StepField("form.record.dpia_approved_by", "line", "DPIA godkjent av", max_length=200),
+                  "Tas ny teknologi i bruk, for eksempel kunstig intelligens eller biometri?",
+                  required=True, shown_when=PERSONAL_DATA),
+        StepField("form.screening.systematic_monitoring", "bool", "Innebærer bruken systematisk overvåking?",
+                  shown_when=PERSONAL_DATA),
+        StepField("form.screening.large_scale", "bool", "Behandles opplysninger i stort omfang?",
+                  shown_when=PERSONAL_DATA),
+        StepField("form.record.dpia_status", "select", "Status for DPIA", _options(domain.DPIA_STATUSES), required=True),
+        StepField("form.record.dpia_date", "date", "Dato for DPIA", hint=DATE_HINT, required=True,
+                  shown_when=DPIA_DONE),
+        StepField("form.record.dpia_risk_level", "choice", "Risikonivå etter DPIA", _options(domain.RISK_LEVELS),
+                  required=True, shown_when=DPIA_DONE),
+        StepField("form.record.dpia_approved_by", "line", "DPIA godkjent av", max_length=200, shown_when=DPIA_DONE),
     ]),
     ("Lagring og overføring", [
         StepField("form.record.data_location", "select", "Hvor lagres opplysningene?",
                   _options(domain.DATA_LOCATIONS)),
         StepField("form.record.transfers_outside_eea", "bool", "Overføres opplysninger ut av EU/EØS?"),
         StepField("form.record.transfer_basis", "choice", "Overføringsgrunnlag", _options(domain.TRANSFER_BASES),
-                  hint="Bare når opplysninger overføres ut av EU/EØS."),
+                  hint="Bare når opplysninger overføres ut av EU/EØS.", required=True, shown_when=TRANSFERS),
         StepField("form.record.transfer_countries", "countries", "Land opplysningene overføres til",
-                  hint="Landkoder med to bokstaver, skilt med komma, for eksempel US, GB.", max_length=200),
+                  hint="Landkoder med to bokstaver, skilt med komma, for eksempel US, GB.", max_length=200,
+                  shown_when=TRANSFERS),
         StepField("form.record.retention", "optarea", "Lagringstid og sletting", max_length=2000),
         StepField("form.record.security_measures", "optarea", "Sikkerhetstiltak", max_length=2000),
     ]),
@@ -128,23 +150,25 @@ def procurement_groups(units: list[tuple[str, str]]) -> list:
     return [
         ("Kostnad og lisenser", [
             StepField("form.annual_cost_nok", "int", "Årlig kostnad i kroner",
-                      hint="Skriv 0 hvis læremidlet er gratis."),
+                      hint="Skriv 0 hvis læremidlet er gratis.", required=True),
             StepField("form.licence_count", "int", "Antall lisenser"),
             StepField("form.licence_from", "date", "Lisensen gjelder fra", hint=DATE_HINT),
             StepField("form.licence_to", "date", "Lisensen gjelder til", hint=DATE_HINT),
-            StepField("form.budget_owner", "line", "Budsjettansvarlig", max_length=200),
+            StepField("form.budget_owner", "line", "Budsjettansvarlig", max_length=200, required=True),
         ]),
         ("Teknisk vurdering", [
             StepField("form.device_management", "select", "Enhetsstyring (MDM)", TECH_STATUSES),
             StepField("form.feide_activation", "select", "Aktivering i Feide", TECH_STATUSES),
             StepField("form.technical_fit", "textarea", "Teknisk vurdering",
-                      hint="For eksempel enhetsstyring, Feide, nettverk og plattformer.", max_length=5000),
+                      hint="For eksempel enhetsstyring, Feide, nettverk og plattformer.", max_length=5000,
+                      required=True),
         ]),
         ("Hvem får læremidlet", [
             StepField("form.target", "radio", "Læremidlet skal inn i",
                       (("base_package", "Grunnpakken (alle enheter)"), ("units", "Bare utvalgte enheter"))),
             StepField("form.units", "list", "Enheter som får læremidlet", tuple(units),
-                      hint="Bare når læremidlet ikke skal inn i grunnpakken."),
+                      hint="Bare når læremidlet ikke skal inn i grunnpakken.", required=True,
+                      shown_when="form.target=units"),
         ]),
     ]
 
@@ -156,6 +180,14 @@ async def step_groups(form: str, exceptions_allowed: bool = False) -> list:
     if form == "privacy":
         return [*PRIVACY_GROUPS[:-1], EXCEPTION_GROUP, PRIVACY_GROUPS[-1]] if exceptions_allowed else PRIVACY_GROUPS
     return procurement_groups(await active_units())
+
+
+def required_names(groups: list, licence_model: str) -> set[str]:
+    """The fields the page marks as needed before the step may approve (workflows.forms has the rules)."""
+    names = {f.name for f in form_fields(groups) if f.required}
+    if licence_model not in ("free", "national_agreement"):
+        names.add("form.licence_count")
+    return names
 
 
 def form_fields(groups: list) -> list[StepField]:
@@ -178,23 +210,6 @@ def _set(data: dict, path: list[str], value: Any) -> None:
 
 def feide_reason_name(attribute: str) -> str:
     return f"feide_reason.{attribute}"
-
-
-DATE_PATTERNS = (r"^(\d{4})-(\d{1,2})-(\d{1,2})$", r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
-
-
-def parse_date(raw: str) -> str | None:
-    """ISO (from a date input) or Norwegian dd.mm.åååå; None when it is no date."""
-    for number, pattern in enumerate(DATE_PATTERNS):
-        match = re.match(pattern, raw)
-        if match:
-            parts = [int(p) for p in match.groups()]
-            year, month, day = parts if number == 0 else parts[::-1]
-            try:
-                return datetime.date(year, month, day).isoformat()
-            except ValueError:
-                return None
-    return None
 
 
 def parse_whole_number(raw: str) -> int | None:
@@ -221,7 +236,7 @@ def parse_step_form(groups: list, posted: dict[str, Any], errors: FormErrors, ca
         elif f.kind == "date":
             value = parse_date(text) if text else None
             if text and value is None:
-                errors.add(f.name, "Skriv en gyldig dato som dd.mm.åååå, for eksempel 01.08.2026.")
+                errors.add(f.name, DATE_ERROR)
         elif f.kind == "yesno":
             value = {"ja": True, "nei": False}.get(text)
         elif f.kind == "bool":

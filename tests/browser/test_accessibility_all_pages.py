@@ -84,7 +84,8 @@ def pages_for(who: str | None, sample: dict) -> list[tuple[str, int]]:
     """(path, expected status) for everything the role may open, and the error pages it meets."""
     public = [("/", 200), ("/ressurser", 200), ("/ressurser?q=matematikk&level=5", 200), (sample["resource"], 200),
               ("/personvern", 200), ("/auth/demo", 200), ("/finnes-ikke", 404), ("/ressurser/999999", 404),
-              ("/epost/bekreft?token=ukjent", 404)]
+              ("/epost/bekreft?token=ukjent", 404), ("/tilgjengelighet", 200), ("/personvernerklaering", 200),
+              ("/kontakt", 200), ("/api-dokumentasjon", 200)]
     if who is None:
         return public + [("/varsler", 401), ("/admin", 401), (sample["case"], 401), ("/revisjoner", 401)]
     signed_in = public + [("/onsker", 200), ("/onsker/ny", 200), ("/varsler", 200), ("/varsler/innstillinger", 200)]

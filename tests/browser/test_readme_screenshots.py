@@ -27,10 +27,19 @@ def test_screenshots_of_the_main_pages(people):
     resource = visitor.locator(".result-title a").first.get_attribute("href")
     shoot(visitor, resource, "ressurs")
     shoot(visitor, "/personvern", "personvern")
+    shoot(visitor, "/tilgjengelighet", "tilgjengelighet")
+    shoot(visitor, "/api-dokumentasjon", "api-dokumentasjon")
+    phone = people(None, width=390)
+    phone.set_viewport_size({"width": 390, "height": 844})
+    shoot(phone, "/ressurser?q=matematikk", "sok-mobil")
     shoot(visitor, "/auth/demo", "demo-innlogging")
 
     ola = people("Ola")
     shoot(ola, "/forslag/ny", "forslag-ny")
+    ola.get_by_label("Navn på læremidlet").press_sequentially("Matemani", delay=20)
+    ola.get_by_role("heading", name="Finnes læremidlet allerede?").wait_for()
+    assert_accessible(ola)
+    screenshot(ola, "forslag-lignende")
     case_id = propose(ola, unique("Brøkbyen"), vendor="Regnefabrikken AS",
                       purpose="Brøk og desimaltall med spillpreg for mellomtrinnet.")
 

@@ -10,10 +10,11 @@ import msgspec
 from catalogue.db import write_transaction
 from catalogue.etags import expected_version, stale
 from catalogue.problems import Problem
+from catalogue.resources import get_resource
 from catalogue.security.access import Principal
 from catalogue.tables import Resource
 from catalogue.taxonomy import norwegian_sort_key
-from catalogue.visibility import can_see_unpublished
+from catalogue.visibility import IN_USE_STATUSES, can_see_unpublished
 from equipment.common import now
 from equipment.schemas import KindCreate, KindOut, KindPatch, KindRef, ResourceRef
 from equipment.tables import EquipmentKind, EquipmentKindResource
@@ -36,8 +37,8 @@ async def _linked_resources(kind_ids: list[int], principal: Principal) -> dict[i
            f" JOIN resource r ON r.id = l.resource WHERE l.kind IN ({marks})")
     args: list[Any] = list(kind_ids)
     if not can_see_unpublished(principal):  # a draft's name stays with the insiders
-        sql += " AND r.status = {}"
-        args.append("published")
+        sql += f" AND r.status IN ({', '.join('{}' for _ in IN_USE_STATUSES)})"
+        args.extend(IN_USE_STATUSES)
     found: dict[int, list[ResourceRef]] = {}
     for row in await EquipmentKind.raw(sql, *args):
         found.setdefault(row["kind"], []).append(ResourceRef(id=row["id"], name=row["name"], status=row["status"]))
@@ -153,9 +154,10 @@ async def unlink_resource(code: str, resource_id: int, principal: Principal) -> 
 async def kinds_for_resource(resource_id: int, principal: Principal) -> list[KindRef]:
     """The equipment a resource needs (the other direction of the link). 404 for a resource the
     caller may not see."""
-    resource = await _resource(resource_id)
-    if not can_see_unpublished(principal) and resource["status"] != "published":
-        raise Problem(404, f"No resource with id {resource_id}.")
+    if can_see_unpublished(principal):
+        await _resource(resource_id)
+    else:
+        await get_resource(resource_id, principal)  # 404 for what the caller may not see, by the catalogue's rules
     rows = await EquipmentKind.raw(
         "SELECT k.code AS code, k.name AS name FROM equipment_kind_resource l JOIN equipment_kind k ON k.id = l.kind"
         " WHERE l.resource = {}", resource_id)

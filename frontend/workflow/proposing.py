@@ -178,7 +178,7 @@ async def duplicate_check(request: Request) -> Template:
     typed (the same check runs again when the form is sent)."""
     params = request.query_params
     name, url, vendor = (text_of(params.get(k))[:2048] for k in ("name", "url", "vendor.name"))
-    duplicates = await find_duplicates(name, url or None, vendor or None) if len(name) >= 3 else []
+    duplicates = await find_duplicates(name, url or None, vendor or None, principal=request.user) if len(name) >= 3 else []
     return Template(template_name="workflow/_duplicates.html", context={
         "duplicates": duplicates, "insider": request.user.has_any(CATALOGUE_INSIDERS), "labels": labels,
         "reason_labels": DUPLICATE_REASONS, "v": {"ikke_duplikat": text_of(params.get("ikke_duplikat"))},

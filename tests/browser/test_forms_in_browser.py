@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from tests.browser.conftest import assert_accessible
 from tests.browser.flow import (  # noqa: F401 - people is a fixture
+    attach_privacy_documents,
     decide,
     fill_pedagogical,
     fill_privacy,
@@ -26,6 +27,7 @@ def test_the_privacy_review_shows_conditional_fields_only_when_they_apply(people
 
     per = people("Per")
     per.goto(f"/saker/{case_id}")
+    attach_privacy_documents(per)  # approval needs the DPA and the DPIA on the case
     basis = per.get_by_label("Overføringsgrunnlag")
     subjects = per.get_by_role("group", name="Hvem opplysningene gjelder")
     reason = per.get_by_label("Hvorfor trengs «Klasser og faggrupper»?")

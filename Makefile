@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/pip install --quiet --disable-pip-version-check
 
-.PHONY: run serve test install clean chromium
+.PHONY: run serve test install clean chromium pango
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,14 +24,22 @@ serve: $(STAMP)
 	$(BIN)/catalogue serve
 
 ## The whole test suite, on SQLite and PostgreSQL (TEST_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/test),
-## with the browser tests in Debian's Chromium (installed here when missing), in TEST_WORKERS (3) processes.
-test: $(STAMP) chromium
+## with the browser tests in Debian's Chromium and the PDF letters in WeasyPrint on Debian's Pango (both installed
+## here when missing), in TEST_WORKERS (3) processes.
+test: $(STAMP) chromium pango
 	$(BIN)/python -m pytest -n $${TEST_WORKERS:-3}
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core; }
+
+# WeasyPrint (the letters to parents as PDF) draws text with Pango; DejaVu is the letters' font.
+pango:
+	@{ ldconfig -p | grep -q 'libpangoft2-1.0.so.0' && fc-list 2>/dev/null | grep -qi 'DejaVuSans'; } || { \
+	  echo "Installing Debian's Pango and DejaVu fonts for the PDF letters"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 \
+	    fontconfig fonts-dejavu-core; }
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -16,6 +16,9 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
 from catalogue import db
+from catalogue.api.privacy_docs import privacy_doc_api_handlers
+from catalogue.api.public_privacy import public_privacy_handlers
+from catalogue.api.reports import report_api_handlers
 from catalogue.api.resources import ResourceController
 from catalogue.api.system import health, jwks, ready
 from catalogue.api.taxonomy import TaxonomyController, UnitController
@@ -35,6 +38,9 @@ from frontend.catalogue_pages import catalogue_page_handlers
 from frontend.equipment import equipment_page_handlers
 from frontend.info_pages import info_page_handlers
 from frontend.pages import error_page, page_handlers, template_config
+from frontend.parent_pages import parent_page_handlers
+from frontend.privacy_doc_pages import privacy_doc_page_handlers
+from frontend.report_pages import report_page_handlers
 from frontend.static_assets import static_file
 from frontend.workflow import workflow_page_handlers
 from workflows.api import workflow_handlers
@@ -77,7 +83,9 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
             health, ready, jwks, ResourceController, TaxonomyController, UnitController, UserController,
             *workflow_handlers, *equipment_handlers,
             *page_handlers, *auth_handlers, *catalogue_page_handlers, *workflow_page_handlers,
-            *admin_page_handlers, *equipment_page_handlers, *info_page_handlers, static_file,
+            *admin_page_handlers, *equipment_page_handlers, *info_page_handlers, *privacy_doc_api_handlers,
+            *privacy_doc_page_handlers, *public_privacy_handlers, *parent_page_handlers, *report_api_handlers,
+            *report_page_handlers, static_file,
         ],
         middleware=[DefineMiddleware(TokenAuthenticationMiddleware)],
         guards=[access_guard],

@@ -269,6 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
     from catalogue.search.cli import add_commands as add_search_commands
 
     add_search_commands(sub)
+    from catalogue.privacy_docs.cli import add_commands as add_history_commands
+
+    add_history_commands(sub)
     return parser
 
 

@@ -58,7 +58,8 @@ async def _seed_catalogue() -> bool:
             body = msgspec.convert(unit, UnitCreate)
             if not await Unit.exists().where(Unit.code == body.code):
                 await Unit.insert(Unit(code=body.code, name=body.name, kind=body.kind,
-                                       levels=json.dumps(body.levels), address=body.address, active=True,
+                                       levels=json.dumps(body.levels), address=body.address,
+                                       pupil_count=body.pupil_count, active=True,
                                        version=1, created_at=stamp, updated_at=stamp))
         for item in _load("resources.json"):
             item = dict(item)

@@ -13,6 +13,7 @@ from catalogue import domain, restrictions
 from catalogue.db import write_transaction
 from catalogue.etags import stale
 from catalogue.facet_values import facet_values
+from catalogue.privacy_docs.history import record_change
 from catalogue.problems import FieldErrors, Problem
 from catalogue.schemas import (
     AccessibilityRecordBody,
@@ -232,6 +233,7 @@ async def create_resource(body: ResourceCreate, actor: Principal, *, is_demo: bo
                                 **_accessibility_columns(body.accessibility or AccessibilityRecordBody()))
         )
         await index_resource(resource_id)
+        await record_change(resource_id, actor=actor.label, source="resource.create")
         await audit.append("resource.create", "resource", resource_id,
                            {"name": body.name, "status": columns["status"], "demo": is_demo},
                            actor=actor.label, actor_user_id=actor.user_id)
@@ -406,6 +408,7 @@ async def patch_resource(resource_id: int, body: ResourcePatch, expected_version
                 {getattr(AccessibilityRecord, k): v for k, v in _accessibility_columns(given["accessibility"]).items()}
             ).where(AccessibilityRecord.resource == resource_id)
         await index_resource(resource_id)
+        await record_change(resource_id, actor=actor.label, source="resource.update")
         await audit.append("resource.update", "resource", resource_id,
                            {"version": version + 1, "changed": msgspec.to_builtins(given)},
                            actor=actor.label, actor_user_id=actor.user_id)
@@ -431,6 +434,7 @@ async def archive_resource(resource_id: int, expected_version: int | None, actor
         if not updated:
             raise stale("resource")
         await index_resource(resource_id)
+        await record_change(resource_id, actor=actor.label, source="resource.archive")
         await audit.append("resource.archive", "resource", resource_id, {"version": version + 1},
                            actor=actor.label, actor_user_id=actor.user_id)
     return version + 1

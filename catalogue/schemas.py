@@ -23,6 +23,7 @@ LongText = Annotated[str, Meta(max_length=20000)]
 Code = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 UnitCode = Annotated[str, Meta(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*[a-z0-9]$")]
 NonNegativeInt = Annotated[int, Meta(ge=0, le=1_000_000_000)]
+PupilCount = Annotated[int, Meta(ge=0, le=100_000, description="pupils or children at the unit")]
 CountryCode = Annotated[str, Meta(pattern=r"^[A-Z]{2}$")]
 OrganisationNumber = Annotated[str, Meta(pattern=r"^[0-9]{9}$", description="Norwegian organisation number, 9 digits")]
 CompetenceAim = Annotated[str, Meta(pattern=r"^[A-Z]{2,4}[0-9]{1,6}$", max_length=16)]
@@ -320,6 +321,7 @@ class UnitCreate(Struct, **Strict):
     kind: UnitKind
     levels: list[Code] = []
     address: Annotated[str, Meta(max_length=200)] = ""
+    pupil_count: Optional[PupilCount] = None
 
 
 class UnitPatch(Struct, **Strict):
@@ -328,6 +330,7 @@ class UnitPatch(Struct, **Strict):
     levels: Union[list[Code], UnsetType] = UNSET
     address: Union[Annotated[str, Meta(max_length=200)], UnsetType] = UNSET
     active: Union[bool, UnsetType] = UNSET
+    pupil_count: Union[Optional[PupilCount], UnsetType] = UNSET
 
 
 class UnitOut(Struct, kw_only=True):
@@ -338,6 +341,7 @@ class UnitOut(Struct, kw_only=True):
     address: str
     active: bool
     version: int
+    pupil_count: Optional[int] = None
 
 
 class Health(Struct, kw_only=True):

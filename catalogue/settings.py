@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +57,24 @@ def _int(name: str, default: int, minimum: int = 0) -> int:
     return value
 
 
+DEMO_CONTACTS = {
+    "controller_contact": "Rådhusgata 1, 9990 Fjordvik · postmottak@fjordvik.example · 12 34 56 78",
+    "dpo_name": "Personvernombudet i Fjordvik kommune",
+    "dpo_email": "personvernombud@fjordvik.example",
+    "dpo_phone": "12 34 56 79",
+}
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _privacy_contacts() -> dict[str, str]:
+    """CONTROLLER_* and DPO_*; demo mode fills what is unset with the invented municipality's."""
+    values = {name: (os.environ.get(name.upper()) or "").strip()
+              for name in ("controller_name", "controller_contact", "dpo_name", "dpo_email", "dpo_phone")}
+    if _bool("DEMO_MODE", False):
+        values.update({k: v for k, v in DEMO_CONTACTS.items() if not values[k]})
+    return values
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the service reads from its environment."""
@@ -77,7 +96,6 @@ class Settings:
     municipality_name: str = "Fjordvik kommune"
     # where people write about the service (the footer, the accessibility and privacy statements)
     contact_email: str = "postmottak@fjordvik.kommune.no"
-    dpo_email: str = "personvernombud@fjordvik.kommune.no"
     log_level: str = "INFO"
     public_base_url: str = ""
     session_ttl_seconds: int = 8 * 3600
@@ -120,6 +138,12 @@ class Settings:
     smtp_from: str = "laeremiddelkatalogen@localhost"
     notify_max_attempts: int = 6
     digest_hour: int = 7
+    # the controller and the data protection officer, named in the record of processing and to parents
+    controller_name: str = ""
+    controller_contact: str = ""
+    dpo_name: str = ""
+    dpo_email: str = ""
+    dpo_phone: str = ""
 
     @property
     def is_sqlite(self) -> bool:
@@ -146,7 +170,6 @@ class Settings:
             sqlite_busy_timeout_seconds=_int("SQLITE_BUSY_TIMEOUT", 30, minimum=1),
             municipality_name=os.environ.get("MUNICIPALITY_NAME") or "Fjordvik kommune",
             contact_email=(os.environ.get("CONTACT_EMAIL") or "postmottak@fjordvik.kommune.no").strip(),
-            dpo_email=(os.environ.get("DPO_EMAIL") or "personvernombud@fjordvik.kommune.no").strip(),
             log_level=(os.environ.get("LOG_LEVEL") or "INFO").upper(),
             public_base_url=(os.environ.get("PUBLIC_BASE_URL") or "").rstrip("/"),
             session_ttl_seconds=_int("SESSION_TTL_SECONDS", 8 * 3600, minimum=300),
@@ -188,6 +211,7 @@ class Settings:
             smtp_from=os.environ.get("SMTP_FROM") or "laeremiddelkatalogen@localhost",
             notify_max_attempts=_int("NOTIFY_MAX_ATTEMPTS", 6, minimum=1),
             digest_hour=_int("DIGEST_HOUR", 7, minimum=0),
+            **_privacy_contacts(),
         )
         values.update(overrides)
         settings = cls(**values)
@@ -216,6 +240,8 @@ class Settings:
             raise ConfigurationError("PUBLIC_BASE_URL is required when SMTP_HOST is set: every e-mail links to a page")
         if self.digest_hour > 23:
             raise ConfigurationError("DIGEST_HOUR must be an hour of the day (0–23)")
+        if self.dpo_email and not _EMAIL.match(self.dpo_email):
+            raise ConfigurationError("DPO_EMAIL must be an e-mail address")
         if self.oidc_feide_affiliation_source not in ("userinfo", "groups"):
             raise ConfigurationError("OIDC_FEIDE_AFFILIATION_SOURCE must be userinfo or groups")
 
@@ -229,6 +255,11 @@ class Settings:
         if self.oidc_provider == "entra":
             return f"https://login.microsoftonline.com/{self.oidc_entra_tenant_id}/v2.0"
         return ""
+
+    @property
+    def controller(self) -> str:
+        """The controller's name: CONTROLLER_NAME, or the municipality."""
+        return self.controller_name or self.municipality_name
 
     @property
     def secure_cookies(self) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
@@ -180,12 +181,97 @@ def _table(records: Iterable[tuple[int, Sequence[Cell]]]) -> Sheet:
 
 
 # --- writing ------------------------------------------------------------------------------------
+# Files are made whole in memory: a download either arrives complete or not at all. Text that a
+# spreadsheet would take for a formula stays text: a string cell in XLSX, behind an apostrophe in CSV.
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_TYPE = "text/csv; charset=utf-8"
+# characters XML 1.0 (and so XLSX) cannot hold
+ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
-def _safe_text(value: Cell) -> Cell:
-    """Text that starts like a formula is kept as text (a leading apostrophe for CSV)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
+@dataclass
+class Column:
+    title: str
+    width: int = 20  # characters
+
+
+@dataclass
+class SheetData:
+    """One worksheet to write: a title, its columns and data rows."""
+
+    title: str
+    columns: Sequence[Column]
+    rows: Iterable[Sequence[Cell]]
+
+    @classmethod
+    def of(cls, title: str, header: Sequence[str], rows: Iterable[Sequence[Cell]],
+           widths: Sequence[int] = ()) -> "SheetData":
+        widths = list(widths) + [20] * (len(header) - len(widths))
+        return cls(title, [Column(h, w) for h, w in zip(header, widths)], rows)
+
+    @property
+    def header(self) -> list[str]:
+        return [c.title for c in self.columns]
+
+
+def _text(value: str) -> str:
+    return ILLEGAL.sub("", value) if ILLEGAL.search(value) else value
+
+
+def xlsx_bytes(sheets: Sequence[SheetData]) -> bytes:
+    """A workbook with one worksheet per sheet: a bold, wrapped header row frozen at the top with a
+    filter on it, the columns' widths, cells wrapped at the top; dates as dates (dd.mm.åååå)."""
+    import xlsxwriter
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True, "constant_memory": True, "strings_to_formulas": False,
+                                     "strings_to_urls": False, "strings_to_numbers": False})
+    header = book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDE6F0",
+                              "border": 1})
+    cell = book.add_format({"text_wrap": True, "valign": "top"})
+    date = book.add_format({"num_format": "dd.mm.yyyy", "valign": "top"})
+    for sheet in sheets:
+        ws = book.add_worksheet(sheet.title[:31])
+        for index, column in enumerate(sheet.columns):
+            ws.set_column(index, index, column.width, cell)  # the cells below take the column's format
+        ws.freeze_panes(1, 0)
+        ws.write_row(0, 0, [c.title for c in sheet.columns], header)
+        row_number = 0
+        write_string, write_number, write_datetime = ws.write_string, ws.write_number, ws.write_datetime
+        for row_number, row in enumerate(sheet.rows, start=1):
+            for col, value in enumerate(row):
+                if value is None or value == "":
+                    continue
+                kind = type(value)
+                if kind is str:
+                    write_string(row_number, col, _text(value))
+                elif kind is bool:
+                    write_string(row_number, col, "ja" if value else "nei")
+                elif kind is int or kind is float:
+                    write_number(row_number, col, value)
+                elif kind is datetime.date or (kind is datetime.datetime and value.tzinfo is None):
+                    write_datetime(row_number, col, value, date)
+                elif kind is datetime.datetime:
+                    write_string(row_number, col, value.isoformat())
+                else:
+                    write_string(row_number, col, _text(str(value)))
+        ws.autofilter(0, 0, max(row_number, 1), max(len(sheet.columns) - 1, 0))
+    book.close()
+    return out.getvalue()
+
+
+def _csv_value(value: Cell) -> Cell:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "ja" if value else "nei"
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    if isinstance(value, str):
+        value = _text(value)
+        if value.startswith(FORMULA_STARTS):
+            return "'" + value
     return value
 
 
@@ -194,46 +280,7 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> bytes:
     YYYY-MM-DD."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([_safe_text(h) for h in header])
+    writer.writerow([_csv_value(h) for h in header])
     for row in rows:
-        writer.writerow(["" if v is None else v.isoformat() if isinstance(v, datetime.date) else _safe_text(v)
-                         for v in row])
+        writer.writerow([_csv_value(v) for v in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-@dataclass
-class SheetData:
-    """One worksheet to write: a title, a header row and data rows."""
-
-    title: str
-    header: Sequence[str]
-    rows: Iterable[Sequence[Cell]]
-    widths: Sequence[int] = ()
-
-
-def xlsx_bytes(sheets: Sequence[SheetData]) -> bytes:
-    """An XLSX workbook with one worksheet per ``SheetData``: bold, frozen header row; strings are
-    always stored as text (never as formulas)."""
-    import openpyxl
-    from openpyxl.cell.cell import TYPE_STRING
-    from openpyxl.styles import Font
-
-    workbook = openpyxl.Workbook()
-    workbook.remove(workbook.active)
-    bold = Font(bold=True)
-    for data in sheets:
-        worksheet = workbook.create_sheet(title=data.title[:31])
-        worksheet.append(list(data.header))
-        for cell in worksheet[1]:
-            cell.font = bold
-        worksheet.freeze_panes = "A2"
-        for row in data.rows:
-            worksheet.append([None if v is None else v for v in row])
-            for cell in worksheet[worksheet.max_row]:
-                if isinstance(cell.value, str) and cell.value.startswith("="):
-                    cell.data_type = TYPE_STRING
-        for index, width in enumerate(data.widths, start=1):
-            worksheet.column_dimensions[openpyxl.utils.get_column_letter(index)].width = width
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()

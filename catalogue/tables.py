@@ -56,6 +56,7 @@ class Unit(Table, tablename="unit"):
     levels = JSON(default="[]")
     address = Varchar(length=200, default="")
     active = Boolean(default=True)
+    pupil_count = Integer(null=True, default=None)  # pupils or children, when known
     version = Integer(default=1)
     created_at = Timestamptz()
     updated_at = Timestamptz()

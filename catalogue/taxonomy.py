@@ -79,7 +79,8 @@ def _unit_out(row: dict[str, Any]) -> UnitOut:
     levels_value = row["levels"]
     return UnitOut(code=row["code"], name=row["name"], kind=row["kind"],
                    levels=json.loads(levels_value) if isinstance(levels_value, str) else list(levels_value or []),
-                   address=row["address"], active=bool(row["active"]), version=row["version"])
+                   address=row["address"], active=bool(row["active"]), version=row["version"],
+                   pupil_count=row.get("pupil_count"))
 
 
 async def units(include_inactive: bool = False) -> list[UnitOut]:
@@ -114,7 +115,8 @@ async def create_unit(body: UnitCreate, actor) -> UnitOut:
                           errors=[{"field": "code", "message": "already in use"}])
         stamp = now()
         await Unit.insert(Unit(code=body.code, name=body.name, kind=body.kind, levels=json.dumps(dedupe(body.levels)),
-                               address=body.address, active=True, version=1, created_at=stamp, updated_at=stamp))
+                               address=body.address, pupil_count=body.pupil_count, active=True, version=1,
+                               created_at=stamp, updated_at=stamp))
         await audit.append("unit.create", "unit", body.code, msgspec.to_builtins(body),
                            actor=actor.label, actor_user_id=actor.user_id)
     return await unit(body.code)

@@ -63,10 +63,10 @@ async def municipality_export(principal: Principal, fmt: str, table: str = "gap"
                           coverage.ratio if coverage else None])
     gap_rows = [row for s in total.units for row in _gap_rows(by_code[s.unit.code])]
     sheets = {
-        "units": SheetData("Enheter", UNITS_HEADER, unit_rows, widths=(24, 32, 12, 10, 12, 10, 10, 14, 14, 10, 10, 14)),
-        "gap": SheetData("Mangler per enhet", GAP_HEADER, gap_rows + _kind_rows(total.kinds),
+        "units": SheetData.of("Enheter", UNITS_HEADER, unit_rows, widths=(24, 32, 12, 10, 12, 10, 10, 14, 14, 10, 10, 14)),
+        "gap": SheetData.of("Mangler per enhet", GAP_HEADER, gap_rows + _kind_rows(total.kinds),
                          widths=(24, 32, 12, 22, 30, 12, 10, 12, 12, 10, 10, 12, 16)),
-        "plan": SheetData("Investeringsplan", PLAN_HEADER, _plan_rows(total.years), widths=(8, 14, 16, 16, 12, 16, 16, 16)),
+        "plan": SheetData.of("Investeringsplan", PLAN_HEADER, _plan_rows(total.years), widths=(8, 14, 16, 16, 12, 16, 16, 16)),
     }
     return _render(fmt, table, sheets)
 
@@ -81,9 +81,9 @@ async def unit_export(code: str, principal: Principal, fmt: str, table: str = "g
              ["Klasserom", counts.classrooms], *[[f"Har, {text.lower()}", plan.held_by_funding.get(code_, 0)]
                                                 for code_, text in domain.FUNDING.items()]]
     sheets = {
-        "gap": SheetData("Mangler", GAP_HEADER, _gap_rows(plan), widths=(24, 32, 12, 22, 30, 12, 10, 12, 12, 10, 10, 12, 16)),
-        "plan": SheetData("Investeringsplan", PLAN_HEADER, _plan_rows(plan.years), widths=(8, 14, 16, 16, 12, 16, 16, 16)),
-        "units": SheetData("Enheten", ["Hva", "Antall"], facts, widths=(36, 12)),
+        "gap": SheetData.of("Mangler", GAP_HEADER, _gap_rows(plan), widths=(24, 32, 12, 22, 30, 12, 10, 12, 12, 10, 10, 12, 16)),
+        "plan": SheetData.of("Investeringsplan", PLAN_HEADER, _plan_rows(plan.years), widths=(8, 14, 16, 16, 12, 16, 16, 16)),
+        "units": SheetData.of("Enheten", ["Hva", "Antall"], facts, widths=(36, 12)),
     }
     return _render(fmt, table, sheets)
 

@@ -69,6 +69,7 @@ FORMAT = {
     "curriculum_code": "Skriv læreplankoden slik Udir skriver den, for eksempel MAT01-06.",
     "previous_curriculum_code": "Skriv læreplankoden slik Udir skriver den, for eksempel MAT01-05.",
     "curriculum_valid_from": DATE_ERROR,
+    "pupil_count": "Skriv antallet som et helt tall fra 0 til 100 000, eller la feltet stå tomt.",
 }
 STALE_UNIT = ("Enheten er endret av noen andre etter at du åpnet den, så endringene dine er ikke lagret. "
               "Sammenlign med det som er lagret nå, og lagre på nytt hvis du fortsatt vil gjøre endringen.")
@@ -106,7 +107,7 @@ def _message(name: str, message: str, value: Any = None) -> str:
     longest = re.search(r"length <= (\d+)", message)
     if longest:
         return f"Teksten er for lang (høyst {longest.group(1)} tegn)."
-    if name in FORMAT and re.search(r"regex|length|date|ISO 8601|Expected", message):
+    if name in FORMAT and re.search(r"regex|length|date|ISO 8601|Expected|>=|<=", message):
         return FORMAT[name]
     return norwegian(message)
 
@@ -480,7 +481,16 @@ async def _mentors_of(units: set[str]) -> list[tuple[int, str]]:
 
 # --- units ---------------------------------------------------------------------------------
 
-UNIT_FIELDS = {"code", "name", "kind", "levels", "address"}
+UNIT_FIELDS = {"code", "name", "kind", "levels", "address", "pupil_count"}
+
+
+def _pupil_count(raw: Any) -> Any:
+    """The form's pupil count: empty is unknown (None), digits a number, anything else is kept
+    as typed so validation names the field."""
+    text = str(raw or "").strip().replace(" ", "").replace("\u00a0", "")
+    if not text:
+        return None
+    return int(text) if text.isdigit() else text
 
 
 async def _level_options() -> list[tuple[str, str]]:
@@ -489,7 +499,8 @@ async def _level_options() -> list[tuple[str, str]]:
 
 def _unit_rows(units: list) -> list[dict[str, Any]]:
     return [{"code": u.code, "name": u.name, "kind": UNIT_KINDS.get(u.kind, u.kind),
-             "levels": labels.levels_text(u.levels), "address": u.address, "active": u.active} for u in units]
+             "levels": labels.levels_text(u.levels), "address": u.address, "active": u.active,
+             "pupil_count": u.pupil_count} for u in units]
 
 
 async def _render_units(request: Request, *, values: dict[str, Any] | None = None,
@@ -518,6 +529,7 @@ async def create_unit(request: Request) -> Response:
         "kind": str(data.get("kind") or ""),
         "levels": as_list(data.get("levels")),
         "address": str(data.get("address") or "").strip(),
+        "pupil_count": _pupil_count(data.get("pupil_count")),
     }
     try:
         body = _convert(UnitCreate, values)
@@ -535,7 +547,7 @@ async def _render_unit(request: Request, code: str, *, values: dict[str, Any] | 
                        status_code: int = 200) -> Template:
     current = await taxonomy.unit(code)
     form = values or {"name": current.name, "kind": current.kind, "levels": current.levels,
-                      "address": current.address, "active": current.active}
+                      "address": current.address, "active": current.active, "pupil_count": current.pupil_count}
     return Template(template_name="admin/unit.html", status_code=status_code, context=page_context(
         request, unit=current, current=_unit_rows([current])[0], values=form,
         version=current.version, errors=errors, refusal=refusal, stale=refusal is not None,
@@ -562,9 +574,13 @@ async def update_unit(request: Request, code: FromPath[str]) -> Response:
         "address": str(data.get("address") or "").strip(),
         "active": True if active == "ja" else False if active == "nei" else None,
     }
+    pupils = _pupil_count(data.get("pupil_count"))
     version = str(data.get("version") or "")
     try:
         patch = {k: v for k, v in values.items() if v is not None}
+        if "pupil_count" in data:
+            patch["pupil_count"] = pupils
+        values["pupil_count"] = pupils
         body = _convert(UnitPatch, patch)
         version_tag = f'"unit:{code}:{version if version.isdigit() else 0}"'
         saved = await taxonomy.update_unit(code, body, version_tag, request.user)

@@ -15,6 +15,7 @@ import asyncpg
 import pytest
 
 from catalogue.domain import ALL_ROLES
+from catalogue.privacy_docs.history import TABLES as HISTORY_TABLES
 from catalogue.search.index import INDEX_TABLES
 from catalogue.tables import TABLES
 from equipment.tables import TABLES as EQUIPMENT_TABLES
@@ -31,7 +32,7 @@ MIGRATION_IDS = sorted(
     if line.startswith("ID = ")
 )
 # every table the application uses, made by the migrations, plus Piccolo's own record of them
-EXPECTED_TABLES = {t._meta.tablename for t in (*TABLES, *WORKFLOW_TABLES, *EQUIPMENT_TABLES)} | {"migration"}
+EXPECTED_TABLES = {t._meta.tablename for t in (*TABLES, *WORKFLOW_TABLES, *EQUIPMENT_TABLES)} | {"migration"} | HISTORY_TABLES
 
 
 def _expected_tables(database_url: str) -> set[str]:

@@ -22,6 +22,8 @@ EQUIPMENT_USERS = PLANNERS | {"ict_mentor"}
 HOLDING_EDITORS = frozenset({"ict_mentor", "tech_approver", "admin"})
 KIND_EDITORS = frozenset({"tech_approver", "admin"})
 CHANGE_READERS = EQUIPMENT_USERS | {"privacy_reviewer", "dpo"}
+RECORD_READERS = frozenset({"privacy_reviewer", "dpo", "admin"})
+INSIDERS = frozenset({"sector_reviewer", "privacy_reviewer", "dpo", "tech_approver", "admin"})
 
 SPEC = {
     ("GET", "/health"): PUBLIC,
@@ -201,6 +203,21 @@ SPEC = {
     ("GET", "/api/v1/equipment/plan"): PLANNERS,
     ("GET", "/api/v1/equipment/plan/export"): PLANNERS,
     ("GET", "/api/v1/equipment/annual-figures/{year}"): PLANNERS,
+    # privacy documents and reports
+    ("GET", "/behandlingsprotokoll"): RECORD_READERS,
+    ("GET", "/behandlingsprotokoll.xlsx"): RECORD_READERS,
+    ("GET", "/behandlingsprotokoll.csv"): RECORD_READERS,
+    ("GET", "/behandlingsprotokoll.json"): RECORD_READERS,
+    ("GET", "/api/v1/processing-record"): RECORD_READERS,
+    ("GET", "/personvern/foreldre"): PUBLIC,
+    ("GET", "/personvern/foreldre/brev"): PUBLIC,
+    ("GET", "/personvern/foreldre/brev.pdf"): PUBLIC,
+    ("GET", "/api/v1/public/units"): PUBLIC,
+    ("GET", "/api/v1/public/privacy"): PUBLIC,
+    ("GET", "/kvalitetsmelding"): INSIDERS,
+    ("GET", "/kvalitetsmelding.xlsx"): INSIDERS,
+    ("GET", "/kvalitetsmelding.csv"): INSIDERS,
+    ("GET", "/api/v1/annual-report"): INSIDERS,
 }
 # Framework routes: the OpenAPI document and static files are public by design.
 FRAMEWORK = re.compile(r"^/(schema|static)(/|$)")

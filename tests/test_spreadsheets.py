@@ -38,7 +38,7 @@ def test_a_declared_charset_wins_and_wrong_files_are_named():
 
 
 def test_xlsx_round_trip_keeps_dates_numbers_and_formula_looking_text_as_text():
-    content = spreadsheets.xlsx_bytes([spreadsheets.SheetData(
+    content = spreadsheets.xlsx_bytes([spreadsheets.SheetData.of(
         "Ark", ["Navn", "Antall", "Dato"], [["=HYPERLINK(\"http://x\")", 3, datetime.date(2024, 5, 1)]])])
     worksheet = openpyxl.load_workbook(io.BytesIO(content)).active
     assert worksheet["A2"].data_type == "s" and worksheet["A2"].value.startswith("=HYPERLINK")

@@ -151,7 +151,7 @@ def test_admin_creates_a_unit_and_everyone_can_read_it(api):
     admin = api.headers("admin")
     created = create_unit(api, admin)
     assert created.headers["etag"] == '"unit:bakkeli-skole:1"'
-    assert created.json() == {**unit_body(), "active": True, "version": 1}
+    assert created.json() == {**unit_body(), "active": True, "version": 1, "pupil_count": None}
 
     staff = api.headers("staff")
     listed = api.get("/api/v1/units", headers=staff)

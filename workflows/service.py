@@ -16,6 +16,7 @@ from catalogue import followers, restrictions
 from catalogue.db import write_transaction
 from catalogue.domain import CATALOGUE_INSIDERS, Role
 from catalogue.etags import stale
+from catalogue.privacy_docs.history import record_change
 from catalogue.problems import FieldErrors, Problem
 from catalogue.resources import create_resource, known_codes, now
 from catalogue.security.access import Principal
@@ -396,7 +397,7 @@ async def apply_action(case_id: int, request: ActionRequest, principal: Principa
         await _bump(row, changes)
         if form is not None and step.form == "privacy":
             # the reviewed record is the resource's record from now on, whatever happens later
-            await _write_privacy_record(row["resource"], step_data)
+            await _write_privacy_record(row["resource"], step_data, principal)
         exception = {"fields": accepted, "reason": getattr(form, "document_exception_reason", "").strip()} \
             if accepted else None
         await _event(case_id, principal, request.action, from_state=row["state"], to_state=target,
@@ -586,6 +587,7 @@ async def _set_resource(resource_id: int, changes: dict[Any, Any], principal: Pr
                            Resource.updated_by: principal.label}).where(Resource.id == resource_id)
     await audit.append(action, "resource", resource_id, data, actor=principal.label, actor_user_id=principal.user_id)
     await _reindex(resource_id)
+    await record_change(resource_id, actor=principal.label, source=action)
 
 
 async def _reindex(resource_id: int) -> None:
@@ -610,7 +612,7 @@ async def _effect_reject(row, principal, settings, form) -> None:
                         {"case_id": row["id"]})
 
 
-async def _write_privacy_record(resource_id: int, step_data: dict[str, Any]) -> None:
+async def _write_privacy_record(resource_id: int, step_data: dict[str, Any], principal: Principal) -> None:
     from catalogue.resources import _privacy_record_update
     from workflows.forms import PrivacyReview
 
@@ -618,6 +620,7 @@ async def _write_privacy_record(resource_id: int, step_data: dict[str, Any]) -> 
         return
     record = msgspec.convert(step_data["privacy"], PrivacyReview).record
     await PrivacyRecord.update(_privacy_record_update(record)).where(PrivacyRecord.resource == resource_id)
+    await record_change(resource_id, actor=principal.label, source="privacy_review")
 
 
 async def _set_units(resource_id: int, units: list[str]) -> None:
@@ -641,7 +644,7 @@ async def _effect_publish(row, principal, settings, form) -> None:
     """Final approval: the resource enters the base package (or named units) with its privacy
     record, licence facts, restrictions and next revision date."""
     step_data = row["step_data"]
-    await _write_privacy_record(row["resource"], step_data)
+    await _write_privacy_record(row["resource"], step_data, principal)
     procurement = msgspec.convert(step_data.get("procurement") or {}, ProcurementReview)
     privacy = await PrivacyRecord.select(PrivacyRecord.dpa_expires).where(
         PrivacyRecord.resource == row["resource"]).first()
@@ -668,7 +671,7 @@ async def _effect_publish(row, principal, settings, form) -> None:
 async def _effect_renew(row, principal, settings, form) -> None:
     """A renewal keeps every restriction in force, except those the decision lifts or changes
     (each with its reason), and adds those decided in the revision."""
-    await _write_privacy_record(row["resource"], row["step_data"])
+    await _write_privacy_record(row["resource"], row["step_data"], principal)
     resource = await Resource.select(Resource.licence_expires).where(Resource.id == row["resource"]).first()
     privacy = await PrivacyRecord.select(PrivacyRecord.dpa_expires).where(
         PrivacyRecord.resource == row["resource"]).first()

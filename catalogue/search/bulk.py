@@ -17,6 +17,7 @@ import msgspec
 
 from catalogue import domain
 from catalogue.db import write_transaction
+from catalogue.privacy_docs.history import record_changes
 from catalogue.problems import FieldErrors, Problem
 from catalogue.resources import (
     SCALAR_FIELDS,
@@ -132,6 +133,7 @@ async def _insert_batch(bodies: list[ResourceCreate], actor: Principal, is_demo:
                        {"demo": is_demo, "resources": [[i, b.name, b.status] for i, b in zip(ids, bodies)]},
                        actor=actor.label, actor_user_id=actor.user_id)
     await index_resources(ids)
+    await record_changes(ids, actor=actor.label, source="resource.import")
     return ids
 
 

@@ -30,18 +30,25 @@ ROLES = [
     ("Tor (teknologi)", "Tor"),
     ("Anne (systemeier)", "Anne"),
 ]
-# What the main menu offers each role (besides «Finn læremidler» and «Personvern i skolen»).
+# What the main menu and the work menu offer each role (besides «Finn læremidler» and «Personvern i skolen»).
 NAV = {
     None: [],
     "Kari": ["/onsker", "/varsler"],
-    "Ola": ["/forslag/ny", "/forslag", "/onsker", "/oppgaver", "/utstyr", "/varsler"],
-    "Siri": ["/onsker", "/oppgaver", "/revisjoner", "/utstyr", "/varsler"],
-    "Per": ["/onsker", "/oppgaver", "/varsler"],
-    "Pia": ["/onsker", "/oppgaver", "/varsler"],
-    "Tor": ["/onsker", "/oppgaver", "/utstyr", "/varsler"],
-    "Anne": ["/forslag/ny", "/forslag", "/onsker", "/oppgaver", "/revisjoner", "/utstyr", "/varsler", "/admin"],
+    "Ola": ["/onsker", "/oppgaver", "/varsler", "/forslag/ny", "/forslag", "/utstyr"],
+    "Siri": ["/onsker", "/oppgaver", "/varsler", "/revisjoner", "/utstyr", "/kvalitetsmelding"],
+    "Per": ["/onsker", "/oppgaver", "/varsler", "/kvalitetsmelding", "/behandlingsprotokoll"],
+    "Pia": ["/onsker", "/oppgaver", "/varsler", "/kvalitetsmelding", "/behandlingsprotokoll"],
+    "Tor": ["/onsker", "/oppgaver", "/varsler", "/utstyr", "/kvalitetsmelding"],
+    "Anne": ["/onsker", "/oppgaver", "/varsler", "/forslag/ny", "/forslag", "/revisjoner", "/utstyr",
+             "/kvalitetsmelding", "/behandlingsprotokoll", "/admin"],
 }
-NARROW_WIDTHS = (320, 640)  # 640 CSS px: a 1280 px wide window at 200 % zoom
+NARROW_WIDTHS = (320, 640)
+# The parent pages, in both languages, with a letter and a refused choice (visited signed out).
+PARENT_PAGES = [("/personvern/foreldre", 200), ("/personvern/foreldre?enhet=nordre-skole&trinn=5-7", 200),
+                ("/personvern/foreldre?enhet=nordre-skole&trinn=5-7&sprak=nn", 200),
+                ("/personvern/foreldre?enhet=solbakken-bhg", 200), ("/personvern/foreldre?enhet=nordre-skole", 200),
+                ("/personvern/foreldre/brev?enhet=nordre-skole&trinn=6&sprak=nn", 200),
+                ("/personvern/foreldre?enhet=nordre-skole&trinn=9", 422)]  # 640 CSS px: a 1280 px wide window at 200 % zoom
 
 
 @pytest.fixture(scope="module")
@@ -87,13 +94,15 @@ def pages_for(who: str | None, sample: dict) -> list[tuple[str, int]]:
               ("/epost/bekreft?token=ukjent", 404), ("/tilgjengelighet", 200), ("/personvernerklaering", 200),
               ("/kontakt", 200), ("/api-dokumentasjon", 200)]
     if who is None:
-        return public + [("/varsler", 401), ("/admin", 401), (sample["case"], 401), ("/revisjoner", 401)]
+        return public + PARENT_PAGES + [("/varsler", 401), ("/admin", 401), (sample["case"], 401),
+                                        ("/revisjoner", 401), ("/kvalitetsmelding", 401)]
     signed_in = public + [("/onsker", 200), ("/onsker/ny", 200), ("/varsler", 200), ("/varsler/innstillinger", 200)]
     equipment = [("/utstyr", 200), ("/utstyr/enheter/nordre-skole", 200), ("/utstyr/standard", 200),
                  ("/utstyr/standard?dato=2025-01-01", 200), (sample["change"], 200), ("/utstyr/typer", 200),
                  ("/utstyr/typer/gulvrobot", 200)]
     if who == "Kari":
         return signed_in + [("/oppgaver", 403), ("/forslag/ny", 403), ("/admin", 403), ("/utstyr", 403),
+                            ("/kvalitetsmelding", 403), ("/behandlingsprotokoll", 403),
                             (sample["case"], 404)]  # a case that is not hers does not exist for her
     if who == "Ola":
         return signed_in + equipment + [
@@ -109,18 +118,24 @@ def pages_for(who: str | None, sample: dict) -> list[tuple[str, int]]:
             (sample["unit"], 200), ("/admin/fag", 200), (sample["holding"], 200),
             ("/utstyr/enheter/nordre-skole/import", 200), ("/utstyr/standard/barnehage/ny", 200),
             ("/utstyr/enheter/solbakken-bhg", 200), ("/utstyr/enheter/fjordvik-ppt", 200),
+            ("/kvalitetsmelding", 200), ("/behandlingsprotokoll", 200), ("/behandlingsprotokoll?side=2", 200),
+            ("/personvern/foreldre?enhet=nordre-skole&trinn=5-7&sprak=nn", 200),
             (sample["case"] + "/endre", 403)]  # only the proposer edits a proposal
     if who == "Siri":  # the sector office has the overview of revisions
         return signed_in + equipment + [("/oppgaver", 200), (sample["case"], 200), ("/forslag/ny", 403),
                                         ("/admin", 403), ("/revisjoner", 200), ("/utstyr/standard/skole/ny", 200),
-                                        (sample["holding"], 403)]
+                                        (sample["holding"], 403), ("/kvalitetsmelding", 200),
+                                        ("/behandlingsprotokoll", 403)]
     if who == "Tor":
         return signed_in + equipment + [("/oppgaver", 200), (sample["case"], 200), ("/forslag/ny", 403),
                                         ("/admin", 403), ("/revisjoner", 403), (sample["holding"], 200),
-                                        ("/utstyr/standard/skole/ny", 403)]
-    # the privacy reviewer and the DPO read the standard, but have no equipment view of their own
+                                        ("/utstyr/standard/skole/ny", 403), ("/kvalitetsmelding", 200),
+                                        ("/behandlingsprotokoll", 403)]
+    # the privacy reviewer and the DPO read the standard, but have no equipment view of their own; the record of
+    # processing is theirs
     return signed_in + [("/oppgaver", 200), (sample["case"], 200), ("/forslag/ny", 403), ("/admin", 403),
-                        ("/revisjoner", 403), ("/utstyr/standard", 200), (sample["change"], 200), ("/utstyr", 403)]
+                        ("/revisjoner", 403), ("/utstyr/standard", 200), (sample["change"], 200), ("/utstyr", 403),
+                        ("/kvalitetsmelding", 200), ("/behandlingsprotokoll", 200)]
 
 
 def check_page(page, path: str, status: int) -> list[str]:
@@ -130,8 +145,9 @@ def check_page(page, path: str, status: int) -> list[str]:
     response = page.goto(path)
     if response.status != status:
         return [f"{path}: status {response.status}, expected {status}"]
-    if page.evaluate("() => document.documentElement.lang") != "nb":
-        problems.append(f"{path}: lang is not nb")
+    lang = "nn" if "sprak=nn" in path else "nb"
+    if page.evaluate("() => document.documentElement.lang") != lang:
+        problems.append(f"{path}: lang is not {lang}")
     if page.locator("h1").count() != 1:
         problems.append(f"{path}: {page.locator('h1').count()} h1 elements")
     violations = axe_violations(page)
@@ -161,7 +177,7 @@ def test_every_page_of_the_role_is_accessible(browser, server, sample, who):
         if who:
             login(page, who)
         page.goto("/")
-        nav = page.locator("nav.main-nav a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+        nav = page.locator("nav.main-nav a, nav.work-nav a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
         assert nav == ["/ressurser", "/personvern", *NAV[who]], nav
         visits = pages_for(who, sample)
         visited = {path for path, _ in visits}

@@ -164,6 +164,7 @@ async def decide(resource_id: int, principal: Principal, *, add: tuple[str, str]
                  change: Change | None = None) -> RestrictionOut:
     """The sector office's own decision outside a case: add one restriction, or lift or change one.
     The resource's version moves on, and the search index follows."""
+    from catalogue.privacy_docs.history import record_change
     from catalogue.search.index import index_resource
 
     errors = FieldErrors()
@@ -194,5 +195,6 @@ async def decide(resource_id: int, principal: Principal, *, add: tuple[str, str]
         await Resource.update({Resource.version: current["version"] + 1, Resource.updated_at: _now(),
                                Resource.updated_by: principal.label}).where(Resource.id == resource_id)
         await index_resource(resource_id)
+        await record_change(resource_id, actor=principal.label, source="restriction.decide")
     wanted = ids[0] if ids else change.restriction_id  # type: ignore[union-attr]
     return next(r for r in await history(resource_id) if r.id == wanted)

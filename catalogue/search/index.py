@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import importlib
 import json
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Iterable
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterable
 
 from catalogue import domain
 from catalogue.db import current_engine, is_sqlite, write_transaction
@@ -31,6 +32,18 @@ INDEX_TABLES = {
     "postgresql": frozenset({"resource_search", "search_vocab", "search_state", "search_change"}),
 }
 PG_MAX_POSITION = 16383
+
+# Words that other parts of the service add to a resource's document. Each module named here defines
+# ``async def search_text(ids: list[int]) -> dict[int, dict[str, list[str]]]``: for each resource id, texts
+# for the fields "meta" (weighted as vendor and tags) and "body" (weighted as the description). A module
+# that owns such text re-indexes the resources whose text it changes (index_resources).
+TEXT_SOURCE_MODULES: tuple[str, ...] = (
+)
+TextSource = Callable[[list[int]], Awaitable[dict[int, dict[str, list[str]]]]]
+
+
+def _text_sources() -> list[TextSource]:
+    return [importlib.import_module(name).search_text for name in TEXT_SOURCE_MODULES]
 _CHUNK = 200  # resources per batch of reads and writes
 
 
@@ -48,9 +61,12 @@ class Document:
         return self.name, self.meta, self.taxonomy, self.body
 
 
-def build_document(row: dict, facets: dict[str, list[str]], labels: dict[tuple[str, str], str]) -> Document:
+def build_document(row: dict, facets: dict[str, list[str]], labels: dict[tuple[str, str], str],
+                   extra: dict[str, list[str]] | None = None) -> Document:
     """The document of one resource from its row, its facet values and the taxonomy:
-    ``labels[("subject"|"area", code)]`` is a name, ``labels[("band", level)]`` a level's band."""
+    ``labels[("subject"|"area", code)]`` is a name, ``labels[("band", level)]`` a level's band;
+    ``extra`` holds the texts of the text sources by field."""
+    extra = extra or {}
     meta = [row.get("vendor_name") or "", domain.RESOURCE_KINDS.get(row["kind"], "")]
     meta.extend(_json_list(row["tags"]))
     meta.extend(_json_list(row["competence_aims"]))
@@ -67,8 +83,10 @@ def build_document(row: dict, facets: dict[str, list[str]], labels: dict[tuple[s
     taxonomy.extend(labels.get(("area", code), "") for code in facets.get("area", []))
     taxonomy.extend(domain.PLATFORMS.get(p, "") for p in facets.get("platform", []))
     taxonomy.extend(domain.LOGINS.get(p, "") for p in facets.get("login", []))
+    meta.extend(extra.get("meta", ()))
     body = [row["description"] or ""]
     body.extend(domain.LANGUAGES.get(lang, "") for lang in facets.get("language", []))
+    body.extend(extra.get("body", ()))
 
     def analysed(parts: list[str]) -> list[str]:
         return analysis.with_reversed(analysis.lexemes(" \n ".join(parts)))
@@ -138,7 +156,12 @@ async def load_documents(ids: list[int]) -> tuple[list[Document], list[int]]:
     for f in facet_rows:
         facets.setdefault(f["resource"], {}).setdefault(f["facet"], []).append(f["value"])
     labels = await _labels()
-    documents = [build_document(row, facets.get(row["id"], {}), labels) for row in rows]
+    extra: dict[int, dict[str, list[str]]] = {}
+    for source in _text_sources():
+        for resource_id, fields in (await source(ids)).items():
+            for field, texts in fields.items():
+                extra.setdefault(resource_id, {}).setdefault(field, []).extend(texts)
+    documents = [build_document(row, facets.get(row["id"], {}), labels, extra.get(row["id"])) for row in rows]
     found = {d.resource_id for d in documents}
     return documents, [i for i in ids if i not in found]
 

@@ -19,6 +19,7 @@ from msgspec import Struct
 
 from catalogue import domain
 from catalogue.db import write_transaction
+from catalogue.gc_pause import gc_paused, paused_gc
 from catalogue.problems import field_error
 from catalogue.privacy_docs.history import first_recorded, live_snapshots, snapshots_as_of
 from catalogue.spreadsheets import CSV_TYPE, XLSX_TYPE, Column, SheetData as Sheet, csv_bytes, xlsx_bytes
@@ -261,6 +262,7 @@ def _sort_key(item: tuple[int, dict[str, Any]]) -> tuple[str, int]:
     return (item[1]["name"].casefold(), item[0])
 
 
+@gc_paused
 async def build_record(settings: Settings, as_of: datetime.date | None = None) -> ProcessingRecord:
     """The record now (``as_of`` None: from the tables) or as it stood at the end of ``as_of``
     (from the history)."""
@@ -464,12 +466,13 @@ async def export_record(settings: Settings, as_of: datetime.date | None, fmt: st
         content, activities, gaps = _files[key]
         _files.move_to_end(key)
     else:
-        record = await build_record(settings, as_of)
-        if fmt == "json":
-            content = msgspec.json.encode(record)
-        else:
-            names = await unit_names()
-            content = record_xlsx(record, names) if fmt == "xlsx" else record_csv(record, names)
+        with paused_gc():
+            record = await build_record(settings, as_of)
+            if fmt == "json":
+                content = msgspec.json.encode(record)
+            else:
+                names = await unit_names()
+                content = record_xlsx(record, names) if fmt == "xlsx" else record_csv(record, names)
         activities, gaps = len(record.activities), len(record.gaps)
         _files[key] = (content, activities, gaps)
         while len(_files) > FILES_KEPT:

@@ -18,6 +18,7 @@ from typing import Any, Optional
 
 from msgspec import Struct
 
+from catalogue.gc_pause import gc_paused
 from catalogue.privacy_docs.history import as_utc, live_snapshots, snapshots_as_of
 from catalogue.privacy_docs.record import IN_USE, TIMEZONE, local_today
 from catalogue.problems import Problem, field_error
@@ -333,6 +334,7 @@ async def _units() -> list[dict]:
     return sorted(out, key=lambda u: (u["kind"], norwegian_sort_key(u["name"]), u["code"]))
 
 
+@gc_paused
 async def build_report(settings: Settings, year: int, unit_code: str | None = None) -> AnnualReport:
     """The report for ``year`` (up to now, for the current year), for one unit when named."""
     units = await _units()

@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 
 from catalogue.db import write_transaction
+from catalogue.gc_pause import paused_gc
 from catalogue.problems import Problem, field_error
 from catalogue.reports.annual import AnnualReport, build_report
 from catalogue.spreadsheets import CSV_TYPE, XLSX_TYPE, Column, SheetData as Sheet, csv_bytes, xlsx_bytes
@@ -131,10 +132,11 @@ async def export_report(settings: Settings, year: int, unit: str | None, fmt: st
     if not report.has_data:
         raise Problem(404, f"year: no resources in use and no cases in {year}",
                       errors=[{"field": "year", "message": "no data for this year"}])
-    if fmt == "json":
-        content = msgspec.json.encode(report)
-    else:
-        content = report_xlsx(report) if fmt == "xlsx" else report_csv(report)
+    with paused_gc():
+        if fmt == "json":
+            content = msgspec.json.encode(report)
+        else:
+            content = report_xlsx(report) if fmt == "xlsx" else report_csv(report)
     async with write_transaction():
         await audit.append("annual_report.export", "annual_report", f"{year}:{unit or 'all'}", {
             "format": fmt, "year": year, "unit": unit, "bytes": len(content),

@@ -19,6 +19,7 @@ from catalogue.reports.annual_export import (
     OUTCOME_LABELS,
     OUTCOMES,
     action_label,
+    equipment_sheet,
     export_report,
     step_label,
 )
@@ -105,6 +106,7 @@ async def report_page(request: Request) -> Template:
         request, report=report, **context, **_charts(report), band_labels=BAND_LABELS, kind_labels=KIND_LABELS,
         outcome_labels=OUTCOME_LABELS, outcomes=OUTCOMES, decision_labels=DECISION_LABELS, step_label=step_label,
         action_label=action_label, percent=_percent, kr=_kr,
+        equipment=equipment_sheet(report.equipment) if report.equipment else None,
         downloads={fmt: f"/kvalitetsmelding.{fmt}?{query}" for fmt in ("xlsx", "csv")}))
 
 

@@ -254,6 +254,18 @@ def test_holdings_give_the_gap_the_replacements_per_year_and_the_pupil_coverage(
     assert (figures["devices_held"], figures["devices_acquired"], figures["standard_changes_approved"]) == (85, 20, 1)
     assert figures["acquired_cost_nok_by_funding"] == {"investment": 0, "unit_budget": 80000}
     assert figures["planned_cost_nok_next_year"] == 60 * 4000
+    # the annual quality report carries the same figures: as JSON, in its spreadsheet and on its page
+    report = api.get(f"/api/v1/annual-report?year={YEAR}", headers=world["tech"]).json()
+    assert report["equipment"] == figures
+    book = openpyxl.load_workbook(io.BytesIO(api.get(f"/api/v1/annual-report?year={YEAR}&format=xlsx",
+                                                     headers=world["tech"]).content))
+    lines = {row[0]: row[1:] for row in book["Utstyr"].iter_rows(min_row=2, values_only=True)}
+    assert lines[f"Utstyr anskaffet i {YEAR}"] == (20, 80000)
+    assert lines["Mangler mot standarden"][0] == figures["gap"]
+    assert lines["… finansiert av enhetens eget budsjett"] == (20, 80000)
+    api.login_page("tech_approver", user="utstyr-rapport")
+    page = api.get(f"/kvalitetsmelding?aar={YEAR}", headers={"Accept": "text/html"}).text
+    assert '<h2 id="utstyr">Utstyr</h2>' in page and f"Utstyr anskaffet i {YEAR}" in page
 
 
 def test_the_plan_follows_every_change_to_holdings_kinds_counts_and_the_standard(api, world):

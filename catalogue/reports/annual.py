@@ -27,6 +27,8 @@ from catalogue.settings import Settings
 from catalogue.taxonomy import norwegian_sort_key
 from catalogue.visibility import BANDS
 from workflows.definitions import PROPOSER, WORKFLOWS
+from equipment.plan import annual_figures
+from equipment.schemas import AnnualFigures
 
 SCHOOL_BANDS = ("1-4", "5-7", "8-10")
 BAND_RANGES = {"1-4": (1, 4), "5-7": (5, 7), "8-10": (8, 10)}
@@ -155,6 +157,8 @@ class AnnualReport(Struct, kw_only=True):
     decisions: list[DecisionNote]
     decision_counts: list[DecisionCount]
     costs: Costs
+    # the equipment package's figures (the whole municipality's; absent from a unit's report)
+    equipment: Optional[AnnualFigures] = None
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -433,6 +437,8 @@ async def build_report(settings: Settings, year: int, unit_code: str | None = No
         grouped[(note.kind, note.step, note.decision)] = grouped.get((note.kind, note.step, note.decision), 0) + 1
     case_list = [c for c in counts.values()]
     has_data = bool(in_use) or any(c.opened or c.decided for c in case_list) or bool(exits_in_year)
+    equipment = None if unit else await annual_figures(year)
+    has_data = has_data or bool(equipment and (equipment.devices_held or equipment.standard_changes_approved))
     return AnnualReport(
         year=year, unit=Named(code=unit["code"], name=unit["name"]) if unit else None,
         period_start=datetime.date(year, 1, 1), period_end=_local_day(end - datetime.timedelta(microseconds=1)),
@@ -443,4 +449,5 @@ async def build_report(settings: Settings, year: int, unit_code: str | None = No
         decisions=sorted(notes, key=lambda n: (n.date, n.case_id)),
         decision_counts=[DecisionCount(kind=k, step=s, decision=d, count=n) for (k, s, d), n in sorted(grouped.items())],
         costs=costs,
+        equipment=equipment,
     )

@@ -17,6 +17,8 @@ from catalogue.security.access import Principal
 from catalogue.settings import Settings
 from workflows import audit
 from workflows.definitions import WORKFLOWS
+from equipment.domain import FUNDING
+from equipment.schemas import AnnualFigures
 
 BAND_LABELS = {"1-4": "1.–4. trinn", "5-7": "5.–7. trinn", "8-10": "8.–10. trinn"}
 DECISION_LABELS = {"approve": "Godkjent", "approve_with_restrictions": "Godkjent med begrensninger",
@@ -92,7 +94,28 @@ def report_sheets(report: AnnualReport) -> list[Sheet]:
               + [["Grunnpakken i alt", c.total_pupils, "", c.base_total, c.base_total,
                   "" if c.base_per_pupil is None else c.base_per_pupil]]),
     ]
+    if report.equipment is not None:
+        sheets.append(equipment_sheet(report.equipment))
     return sheets
+
+
+def equipment_sheet(e: AnnualFigures) -> Sheet:
+    """The equipment package's figures of the year, one line each."""
+    funding = [[f"… finansiert av {label[0].lower() + label[1:]}", e.acquired_by_funding.get(code, 0),
+                e.acquired_cost_nok_by_funding.get(code, 0)] for code, label in FUNDING.items()]
+    return Sheet("Utstyr", [Column("Mål", 60), Column("Antall", 12), Column("Kroner", 14)], [
+        ["Barnehager, skoler og tjenester", e.units, ""],
+        ["… av dem med tall for barn, elever, avdelinger eller rom", e.units_counted, ""],
+        [f"Utstyr registrert per {e.as_of.strftime('%d.%m.%Y')} (stykk)", e.devices_held, ""],
+        [f"Utstyr anskaffet i {e.year}", e.devices_acquired, sum(e.acquired_cost_nok_by_funding.values())],
+        *funding,
+        ["Mangler mot standarden", e.gap, e.gap_cost_nok],
+        [f"Planlagt kostnad {e.as_of.year + 1}", "", e.planned_cost_nok_next_year],
+        ["Elever", e.pupils, ""], ["Elevenheter innenfor levetiden", e.pupil_devices, ""],
+        ["Elevenheter per elev", "" if e.pupil_coverage is None else e.pupil_coverage, ""],
+        ["Skoler", e.schools, ""], ["Skoler der hver elev har sin egen enhet", e.schools_one_to_one, ""],
+        [f"Endringer i utstyrsstandarden vedtatt i {e.year}", e.standard_changes_approved, ""],
+    ])
 
 
 def about_sheet(report: AnnualReport) -> Sheet:
@@ -130,7 +153,7 @@ async def export_report(settings: Settings, year: int, unit: str | None, fmt: st
         raise field_error("format", "must be one of json, csv, xlsx")
     report = await build_report(settings, year, unit)
     if not report.has_data:
-        raise Problem(404, f"year: no resources in use and no cases in {year}",
+        raise Problem(404, f"year: no resources in use, no cases and no equipment in {year}",
                       errors=[{"field": "year", "message": "no data for this year"}])
     with paused_gc():
         if fmt == "json":

@@ -23,6 +23,7 @@ from catalogue.api.resources import ResourceController
 from catalogue.api.system import health, jwks, ready
 from catalogue.api.taxonomy import TaxonomyController, UnitController
 from catalogue.api.users import UserController
+from catalogue.bounds import bounds_guard
 from catalogue.logging_filters import install_log_redaction
 from catalogue.problems import exception_handler
 from catalogue.search import listing
@@ -88,7 +89,7 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
             *report_page_handlers, static_file,
         ],
         middleware=[DefineMiddleware(TokenAuthenticationMiddleware)],
-        guards=[access_guard],
+        guards=[access_guard, bounds_guard],
         before_send=[add_security_headers],
         exception_handlers={Exception: exception_handler(error_page)},
         request_max_body_size=settings.max_body_bytes,

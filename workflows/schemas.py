@@ -74,7 +74,8 @@ class ChecklistConfirm(Struct, **Strict):
 
 
 class AssignRequest(Struct, **Strict):
-    user_id: Optional[Annotated[int, Meta(ge=1)]] = None
+    # required: null clears the assignment, an empty body is a mistake rather than a request to clear
+    user_id: Optional[Annotated[int, Meta(ge=1, le=2**63 - 1)]]
 
 
 class CommentCreate(Struct, **Strict):

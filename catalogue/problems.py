@@ -96,7 +96,7 @@ def problem_body(status: int, detail: str, instance: str, *, type_slug: str | No
     return body
 
 
-_UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
+_UNKNOWN_FIELD = re.compile(r"(?:unknown|missing required) field `([^`]+)`")
 
 
 def _friendly(message: str) -> str:

@@ -24,6 +24,7 @@ from catalogue.api.taxonomy import TaxonomyController, UnitController
 from catalogue.api.users import UserController
 from catalogue.bounds import bounds_guard
 from catalogue.logging_filters import install_log_redaction
+from catalogue.openapi_docs import openapi_guard
 from catalogue.problems import exception_handler
 from catalogue.search import listing
 from catalogue.security.access import TokenAuthenticationMiddleware, access_guard, routes_without_rule
@@ -90,7 +91,7 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
         ],
         middleware=[DefineMiddleware(TokenAuthenticationMiddleware),
                     SessionCsrfMiddleware(csrf_secret, lambda scope: served_over_https(scope, settings))],
-        guards=[access_guard, bounds_guard],
+        guards=[access_guard, bounds_guard, openapi_guard],
         before_send=[add_security_headers],
         exception_handlers={Exception: exception_handler(error_page)},
         request_max_body_size=settings.max_body_bytes,

@@ -65,17 +65,15 @@ def document(schema: dict[str, Any], app) -> dict[str, Any]:
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             rule, rate_limited = access.get((method, path), (None, None))
-            statuses = {400, 404}
+            statuses = {400, 404, 422}  # 422: a value of the right type that the service refuses
             if rule != PUBLIC:
                 statuses |= {401, 403}
                 operation["x-access"] = ("signed in" if rule == SIGNED_IN
                                          else sorted(rule) if isinstance(rule, frozenset) else rule)
             else:
                 operation["x-access"] = "anyone"
-            if method != "get" or any(p.get("in") == "query" for p in operation.get("parameters", [])):
-                statuses.add(422)
             if method in ("post", "put", "patch", "delete"):
-                statuses |= {409, 422}
+                statuses.add(409)
             if "requestBody" in operation:
                 statuses |= {413, 415}
             if any(p.get("in") == "header" and p.get("name", "").lower() == "if-match"

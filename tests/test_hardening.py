@@ -401,3 +401,56 @@ def test_a_secret_inside_a_message_is_still_redacted(api, caplog):
 def test_problem_bodies_are_json(api):
     body = _problem(api.get(f"/api/v1/cases/{HUGE}", headers=api.headers("staff")), 404)
     assert json.loads(json.dumps(body))["status"] == 404
+
+
+# --- the README's role claims agree with the route matrix ------------------------------------
+
+
+def _readme_api_rules() -> dict[tuple[str, str], object]:
+    """(method, path) → rule for each row of the README's API table whose role column is a plain
+    rule: "anyone", "signed in", or a list of role codes."""
+    from pathlib import Path
+
+    from catalogue.domain import ALL_ROLES
+    from catalogue.security.access import PUBLIC, SIGNED_IN
+
+    text = Path(__file__).resolve().parent.parent.joinpath("README.md").read_text(encoding="utf-8")
+    table = text[text.index("| method and path | role |"):]
+    table = table[:table.index("\n\n")]
+    rules: dict[tuple[str, str], object] = {}
+    for line in table.splitlines()[2:]:
+        cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+        if len(cells) < 2:
+            continue
+        words = re.sub(r"\([^)]*\)", "", cells[1]).strip()
+        if words == "anyone":
+            rule = PUBLIC
+        elif words == "signed in":
+            rule = SIGNED_IN
+        else:
+            roles = {w.strip() for w in words.split(",")}
+            if not roles <= ALL_ROLES:
+                continue  # "as above", "the step's role": decided per object, not by the route
+            rule = frozenset(roles)
+        pending: list[str] = []
+        for item in re.findall(r"`([^`]+)`", cells[0]):
+            method, _, path = item.partition(" ")
+            if method.isupper() and not path:
+                pending.append(method)
+                continue
+            if method.isupper() and path.startswith(("/api/", "/health", "/ready", "/.well-known/")):
+                for each in [*pending, method]:
+                    rules[(each, re.sub(r"\{\w+\}", "{}", path.split("?")[0]))] = rule
+            pending = []
+    return rules
+
+
+def test_the_readme_role_table_says_what_the_route_matrix_says():
+    from tests.test_route_matrix import SPEC
+
+    spec = {(method, re.sub(r"\{\w+\}", "{}", path)): rule for (method, path), rule in SPEC.items()}
+    claims = _readme_api_rules()
+    assert len(claims) > 40
+    for key, rule in claims.items():
+        assert key in spec, f"the README names {key}, which the service does not have"
+        assert spec[key] == rule, (key, "README:", rule, "route matrix:", spec[key])

@@ -1,8 +1,9 @@
 """Bounds on what a client can send, checked once for every route before its handler runs.
 
-- Every integer in the path and every integer query parameter must fit the databases' signed
-  64-bit integers: an id beyond it names nothing (404), a query value beyond it is bad input (400,
-  naming the parameter). Without this the database driver, not the service, would answer.
+- Every integer in the path is an id (or a year) and must fit the id columns (PostgreSQL's
+  ``serial``, signed 32-bit): beyond it names nothing (404). Every integer query parameter must fit
+  a signed 64-bit integer: beyond it is bad input (400, naming the parameter). Without this the
+  database driver, not the service, would answer.
 - A JSON body may nest at most ``MAX_JSON_DEPTH`` arrays and objects: deeper input is refused (400)
   before any decoder recurses into it.
 """
@@ -18,6 +19,7 @@ from catalogue.problems import Problem
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
+ID_MAX = 2**31 - 1  # ids are PostgreSQL serials; SQLite's go further, but no id gets there
 MAX_JSON_DEPTH = 32
 _INTEGER = re.compile(r"\s*[+-]?\d+\s*")
 # JSON strings (escapes included), removed before counting brackets so that "[[[" in a text is no nesting
@@ -84,7 +86,7 @@ def json_depth(body: bytes) -> int:
 async def bounds_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     """The app-wide guard that keeps out-of-range numbers and too deep JSON from every handler."""
     for value in connection.path_params.values():
-        if isinstance(value, int) and not isinstance(value, bool) and not in_int64(value):
+        if isinstance(value, int) and not isinstance(value, bool) and not -ID_MAX - 1 <= value <= ID_MAX:
             raise Problem(404, "Nothing has that id.")
     integer_names = integer_query_parameters(handler)
     if integer_names:

@@ -454,3 +454,15 @@ def test_the_readme_role_table_says_what_the_route_matrix_says():
     for key, rule in claims.items():
         assert key in spec, f"the README names {key}, which the service does not have"
         assert spec[key] == rule, (key, "README:", rule, "route matrix:", spec[key])
+
+
+@pytest.mark.parametrize("path", ["/api/v1/cases/3000000000", "/api/v1/cases/1/attachments/3000000000",
+                                  "/api/v1/wishes/2147483648", "/api/v1/users/9223372036854775807"])
+def test_ids_beyond_the_id_columns_are_not_found(api, path):
+    _problem(api.get(path, headers=api.headers("admin")), 404)
+
+
+def test_ids_in_bodies_are_bounded_by_the_schema(api):
+    admin = api.headers("admin")
+    body = _problem(api.post("/api/v1/users/1/hand-over", json={"to_user_id": 3000000000}, headers=admin), 422)
+    assert body["errors"][0]["field"] == "to_user_id"

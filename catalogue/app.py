@@ -9,7 +9,6 @@ import httpx
 from litestar import Litestar
 from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.config.cors import CORSConfig
-from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -23,11 +22,14 @@ from catalogue.api.resources import ResourceController
 from catalogue.api.system import health, jwks, ready
 from catalogue.api.taxonomy import TaxonomyController, UnitController
 from catalogue.api.users import UserController
+from catalogue.bounds import bounds_guard
 from catalogue.logging_filters import install_log_redaction
+from catalogue.openapi_docs import openapi_guard
 from catalogue.problems import exception_handler
 from catalogue.search import listing
 from catalogue.security.access import TokenAuthenticationMiddleware, access_guard, routes_without_rule
-from catalogue.security.headers import add_security_headers
+from catalogue.security.csrf import SessionCsrfMiddleware
+from catalogue.security.headers import add_security_headers, served_over_https
 from catalogue.security.oidc import OidcClient
 from catalogue.security.tokens import build_token_service
 from catalogue.settings import Settings
@@ -87,19 +89,12 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
             *privacy_doc_page_handlers, *public_privacy_handlers, *parent_page_handlers, *report_api_handlers,
             *report_page_handlers, static_file,
         ],
-        middleware=[DefineMiddleware(TokenAuthenticationMiddleware)],
-        guards=[access_guard],
+        middleware=[DefineMiddleware(TokenAuthenticationMiddleware),
+                    SessionCsrfMiddleware(csrf_secret, lambda scope: served_over_https(scope, settings))],
+        guards=[access_guard, bounds_guard, openapi_guard],
         before_send=[add_security_headers],
         exception_handlers={Exception: exception_handler(error_page)},
         request_max_body_size=settings.max_body_bytes,
-        csrf_config=CSRFConfig(
-            secret=csrf_secret,
-            cookie_name="lk_csrf",
-            cookie_secure=settings.secure_cookies,
-            cookie_httponly=True,
-            cookie_samesite="lax",
-            exclude=["^/api/", "^/health$", "^/ready$", "^/static/"],
-        ),
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins), allow_credentials=False,
                                allow_methods=["GET", "POST", "PATCH", "DELETE"],
                                allow_headers=["Authorization", "Content-Type", "If-Match"],

@@ -9,15 +9,16 @@ def etag(kind: str, key: object, version: int) -> str:
     return f'"{kind}:{key}:{version}"'
 
 
-def expected_version(kind: str, key: object, header: str | None) -> int | None:
-    """The version the client last read, from If-Match. None for ``*`` (any current version).
-    428 when the header is missing; 412 when no entity tag in it belongs to this object."""
+def expected_version(kind: str, key: object, header: str | None) -> int:
+    """The version the client last read, from If-Match. 428 when the header is missing or is ``*``
+    (which would skip the check it exists for); 412 when no entity tag in it belongs to this object."""
     if header is None or not header.strip():
         raise Problem(428, "Send If-Match with the ETag from your last read.",
                       errors=[{"field": "If-Match", "message": "required"}])
     value = header.strip()
     if value == "*":
-        return None
+        raise Problem(428, "Send If-Match with the ETag from your last read, not *.",
+                      errors=[{"field": "If-Match", "message": "an entity tag is required, not *"}])
     prefix = f"{kind}:{key}:"
     for candidate in value.split(","):
         candidate = candidate.strip()

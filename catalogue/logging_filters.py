@@ -16,6 +16,27 @@ def redact(text: str) -> str:
     return _JWT.sub("[redacted-jwt]", text)
 
 
+def _clean(value):
+    return redact(value) if isinstance(value, str) else value
+
+
+def redact_record(record: logging.LogRecord) -> None:
+    """Redact the message and each of its arguments where they are, keeping their number and
+    types: formatters that read ``record.args`` themselves (uvicorn's access log takes the path
+    from them) still find what they expect."""
+    if isinstance(record.args, tuple):
+        record.args = tuple(_clean(a) for a in record.args)
+    elif isinstance(record.args, dict):
+        record.args = {k: _clean(v) for k, v in record.args.items()}
+    try:
+        message = record.getMessage()
+    except Exception:  # a broken format string is not ours to fix here
+        return
+    cleaned = redact(message)
+    if cleaned != message:  # the secret is in the text itself, or made of several arguments
+        record.msg, record.args = cleaned, ()
+
+
 _installed = False
 
 
@@ -31,13 +52,7 @@ def install_log_redaction() -> None:
 
     def factory(*args, **kwargs) -> logging.LogRecord:
         record = previous(*args, **kwargs)
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken format string is not ours to fix here
-            return record
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, ()
+        redact_record(record)
         return record
 
     logging.setLogRecordFactory(factory)

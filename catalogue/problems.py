@@ -96,7 +96,7 @@ def problem_body(status: int, detail: str, instance: str, *, type_slug: str | No
     return body
 
 
-_UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
+_UNKNOWN_FIELD = re.compile(r"(?:unknown|missing required) field `([^`]+)`")
 
 
 def _friendly(message: str) -> str:
@@ -127,6 +127,13 @@ def _validation_errors(exc: ValidationException) -> list[dict[str, Any]]:
     return errors
 
 
+def _number_out_of_range(exc: Exception) -> bool:
+    """OverflowError from the SQLite driver, or asyncpg's DataError / NumericValueOutOfRangeError."""
+    name = type(exc).__name__
+    return (isinstance(exc, OverflowError)
+            or (name in ("DataError", "NumericValueOutOfRangeError") and "out of" in str(exc) and "range" in str(exc)))
+
+
 ErrorPageRenderer = Callable[[Request, int, dict[str, str]], Response]
 
 
@@ -150,6 +157,11 @@ def problem_response(request: Request, exc: Exception) -> tuple[int, dict[str, A
         detail = exc.detail if status < 500 else DEFAULT_TYPES.get(status, ("", "Server error"))[1]
         body = problem_body(status, detail, request.url.path)
         headers.update(exc.headers or {})
+    elif _number_out_of_range(exc):
+        # a last net under the schemas' bounds: a number the database cannot hold is bad input
+        log.warning("number out of range on %s %s: %s", request.method, request.url.path, exc)
+        status = 400
+        body = problem_body(status, "A number in the request is out of range.", request.url.path)
     else:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         status = HTTP_500_INTERNAL_SERVER_ERROR

@@ -185,7 +185,7 @@ def _table(records: Iterable[tuple[int, Sequence[Cell]]]) -> Sheet:
 # spreadsheet would take for a formula stays text: a string cell in XLSX, behind an apostrophe in CSV.
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV_TYPE = "text/csv; charset=utf-8"
+CSV_TYPE = "text/csv"  # the framework adds "; charset=utf-8" to text types
 # characters XML 1.0 (and so XLSX) cannot hold
 ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 

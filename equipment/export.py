@@ -90,7 +90,7 @@ async def unit_export(code: str, principal: Principal, fmt: str, table: str = "g
 
 def media_type(fmt: str) -> str:
     return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if fmt == "xlsx" \
-        else "text/csv; charset=utf-8"
+        else "text/csv"  # the framework adds "; charset=utf-8" to text types
 
 
 def filename(base: str, day: datetime.date, fmt: str, table: str) -> str:

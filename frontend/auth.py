@@ -17,6 +17,7 @@ from catalogue.demo import DEMO_ISSUER, DEMO_USERS
 from catalogue.domain import ROLE_LABELS, Role
 from catalogue.problems import Problem
 from catalogue.security.access import PUBLIC, SESSION_COOKIE, SIGNED_IN, rule
+from catalogue.security.headers import served_over_https
 from catalogue.security.oidc import LoginRefused, ProviderUnavailable, pkce_pair
 from catalogue.security.ratelimit import rate_limit_guard
 from catalogue.security.sessions import (
@@ -37,7 +38,7 @@ LOGIN_COOKIE = "lk_login"
 def _session_cookie(request: Request, token: str | None) -> Cookie:
     settings = request.app.state.settings
     return Cookie(key=SESSION_COOKIE, value=token or "", path="/", httponly=True, samesite="lax",
-                  secure=settings.secure_cookies, max_age=settings.session_ttl_seconds if token else 0)
+                  secure=served_over_https(request.scope, settings), max_age=settings.session_ttl_seconds if token else 0)
 
 
 async def _sign_in(request: Request, user_id: int, return_to: str) -> Response:
@@ -79,7 +80,7 @@ async def login(
     browser_secret = await create_login_request(state, nonce, verifier, safe_return_to(return_to))
     response = Redirect(path=url, status_code=303)
     response.set_cookie(Cookie(key=LOGIN_COOKIE, value=browser_secret, path="/auth", httponly=True,
-                               samesite="lax", secure=settings.secure_cookies, max_age=600))
+                               samesite="lax", secure=served_over_https(request.scope, settings), max_age=600))
     return response
 
 
@@ -170,10 +171,16 @@ async def logout(request: Request) -> Response:
 @post("/auth/token", opt={**rule(SIGNED_IN), "rate_limit": "token"}, guards=[rate_limit_guard],
       status_code=200, tags=["auth"], summary="A short-lived API bearer token for the signed-in user")
 async def api_token(request: Request) -> dict[str, object]:
-    """Exchange a page session (cookie plus CSRF token) for an API bearer token."""
+    """Exchange a page session (cookie plus CSRF token) for an API bearer token. The token carries
+    the session, so logging out (or the session running out) ends the token too."""
     principal = request.user
     tokens = request.app.state.tokens
-    token = tokens.issue(str(principal.user_id), roles=sorted(principal.roles), name=principal.name)
+    claims = request.auth if isinstance(request.auth, dict) else {}
+    if not claims.get("sid"):
+        raise Problem(403, "Only a signed-in browser session can be exchanged for a token.",
+                      type_slug="session-required")
+    token = tokens.issue(str(principal.user_id), roles=sorted(principal.roles), name=principal.name,
+                         session_id=str(claims["sid"]))
     return {"access_token": token, "token_type": "Bearer", "expires_in": tokens.ttl_seconds}
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import shutil
 import uuid
 from pathlib import Path
@@ -159,11 +160,11 @@ class Api:
         return self.csrf_token()
 
     def csrf_token(self) -> str:
-        """The CSRF token of this browser (set by the first page load)."""
-        if "lk_csrf" not in self.client.cookies:
-            self.client.get("/health")
-            self.client.get("/")
-        return self.client.cookies["lk_csrf"]
+        """The CSRF token of this browser's forms: bound to its session once signed in, else the
+        visitor's token from the ``lk_csrf`` cookie (set by the first page load)."""
+        page = self.client.get("/")
+        found = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+        return found.group(1) if found else self.client.cookies["lk_csrf"]
 
     def headers(self, *roles: str, **kwargs: Any) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(*roles, **kwargs)}"}

@@ -338,8 +338,10 @@ class Env:
         return response
 
     def csrf(self) -> str:
-        assert self.client.get("/").status_code == 200
-        return self.client.cookies["lk_csrf"]
+        page = self.client.get("/")
+        assert page.status_code == 200
+        found = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+        return found.group(1) if found else self.client.cookies["lk_csrf"]
 
     def api_token(self) -> httpx.Response:
         return self.client.post("/auth/token", headers={"x-csrftoken": self.csrf()})
@@ -1136,13 +1138,17 @@ def test_demo_login(demo_api):
     header = set_cookie_header(response, "lk_session")
     assert header is not None and {"httponly", "samesite=lax", "path=/"} <= cookie_attributes(header)
     assert demo_api.run(_session_count) == 1
-    token = demo_api.post("/auth/token", headers={"x-csrftoken": csrf})
+    # signed in, the forms carry a token bound to the session instead of the visitor's
+    assert demo_api.post("/auth/token", headers={"x-csrftoken": csrf}).status_code == 403
+    session_csrf = re.search(r'name="_csrf_token" value="([^"]+)"', demo_api.get("/").text).group(1)
+    assert session_csrf != csrf
+    token = demo_api.post("/auth/token", headers={"x-csrftoken": session_csrf})
     assert token.status_code == 200
     me = demo_api.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"})
     assert me.json()["display_name"] == "Anne Systemeier (demo)"
     assert me.json()["roles"] == ["admin", "staff"]
 
-    unknown = demo_api.post("/auth/demo", data={"_csrf_token": csrf, "user": "demo-nobody"})
+    unknown = demo_api.post("/auth/demo", data={"_csrf_token": session_csrf, "user": "demo-nobody"})
     assert unknown.status_code == 400
 
 

@@ -162,7 +162,7 @@ def test_archive_hides_the_resource_but_keeps_it(api):
     assert api.get(f"/api/v1/resources/{resource_id}", headers=staff).status_code == 404
     assert api.get("/api/v1/resources", headers=editor).json()["total"] == 0
     assert api.get("/api/v1/resources?status=archived", headers=editor).json()["total"] == 1
-    again = api.post(f"/api/v1/resources/{resource_id}/archive", headers={**editor, "If-Match": "*"})
+    again = api.post(f"/api/v1/resources/{resource_id}/archive", headers={**editor, "If-Match": archived.headers["etag"]})
     assert again.status_code == 404
     assert api.post(f"/api/v1/resources/{resource_id}/archive", headers=editor).status_code == 428
 

@@ -244,7 +244,7 @@ def test_unit_update_is_validated(api):
     assert empty.status_code == 422
     assert api.get(url, headers=admin).json()["version"] == 1
     assert api.patch("/api/v1/units/finnes-ikke", json={"name": "X"},
-                     headers={**admin, "If-Match": "*"}).status_code == 404
+                     headers={**admin, "If-Match": '"unit:finnes-ikke:1"'}).status_code == 404
 
 
 def test_deactivated_units_leave_the_list_but_are_kept(api):

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal, Optional
 
 from msgspec import Meta, Struct
 
+from catalogue.bounds import ID_MAX
 from catalogue.schemas import HttpUrl, Name, ResourceCreate, Strict, UnitCode
 
 Reason = Annotated[str, Meta(max_length=5000)]
@@ -19,7 +20,7 @@ class Justification(Struct, **Strict):
     units: Annotated[list[UnitCode], Meta(min_length=1)]
     estimated_cost_nok: Optional[Annotated[int, Meta(ge=0, le=1_000_000_000)]] = None
     requested_by: Annotated[str, Meta(max_length=500)] = ""
-    wish_id: Optional[Annotated[int, Meta(ge=1)]] = None
+    wish_id: Optional[Annotated[int, Meta(ge=1, le=ID_MAX)]] = None
 
 
 class ProposalCreate(Struct, **Strict):
@@ -47,7 +48,7 @@ class Duplicate(Struct, kw_only=True):
 class RestrictionDecision(Struct, **Strict):
     """In a renewal: lift a restriction in force, or change its wording, with the reason."""
 
-    restriction_id: Annotated[int, Meta(ge=1)]
+    restriction_id: Annotated[int, Meta(ge=1, le=ID_MAX)]
     action: Literal["lift", "change"]
     reason: Reason
     text: Annotated[str, Meta(max_length=2000)] = ""
@@ -74,7 +75,8 @@ class ChecklistConfirm(Struct, **Strict):
 
 
 class AssignRequest(Struct, **Strict):
-    user_id: Optional[Annotated[int, Meta(ge=1)]] = None
+    # required: null clears the assignment, an empty body is a mistake rather than a request to clear
+    user_id: Optional[Annotated[int, Meta(ge=1, le=ID_MAX)]]
 
 
 class CommentCreate(Struct, **Strict):
@@ -253,8 +255,8 @@ class NotificationOut(Struct, kw_only=True):
 class HandOver(Struct, **Strict):
     """Hand a leaving ICT mentor's open cases to another mentor of the units (all, or those named)."""
 
-    to_user_id: Annotated[int, Meta(ge=1)]
-    case_ids: Optional[list[Annotated[int, Meta(ge=1)]]] = None
+    to_user_id: Annotated[int, Meta(ge=1, le=ID_MAX)]
+    case_ids: Optional[list[Annotated[int, Meta(ge=1, le=ID_MAX)]]] = None
 
 
 class HandedOver(Struct, kw_only=True):

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Optional
 
+import msgspec
+
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from catalogue import followers
 from catalogue import resources as service
 from catalogue import restrictions
-from catalogue.domain import CATALOGUE_EDITORS
+from catalogue.domain import CATALOGUE_EDITORS, CATALOGUE_INSIDERS
 from catalogue.etags import etag, expected_version
 from catalogue.restrictions import Change
 from catalogue.schemas import (
@@ -39,6 +41,15 @@ def _with_etag(resource: ResourceOut, status_code: int = 200, extra: dict | None
     headers = {"ETag": etag("resource", resource.id, resource.version)}
     headers.update(extra or {})
     return Response(resource, status_code=status_code, headers=headers)
+
+
+def _as_seen_by(resource: ResourceOut, principal: Principal) -> ResourceOut:
+    """The resource as the page shows it to the caller: the figures and references of the
+    reviewers' part («Fullstendig personvernprotokoll») only for the reviewer roles."""
+    if principal.has_any(CATALOGUE_INSIDERS):
+        return resource
+    privacy = msgspec.structs.replace(resource.privacy, dpa_reference=None, dpia_approved_by=None, dpo_advice=None)
+    return msgspec.structs.replace(resource, annual_cost_nok=None, licence_count=None, privacy=privacy)
 
 
 class ResourceController(Controller):
@@ -81,9 +92,11 @@ class ResourceController(Controller):
         query = SearchQuery(q=q, filters=filters, limit=limit, offset=offset, sort=sort, facets=facets)
         return await search_resources(query, request.user)
 
-    @get("/{resource_id:int}", opt=rule(SIGNED_IN), summary="Get one resource (with its ETag)")
+    @get("/{resource_id:int}", opt=rule(SIGNED_IN),
+         summary="Get one resource (with its ETag); costs, licence count, DPA reference, DPIA approver and DPO"
+                 " advice for the reviewer roles only, as on the page")
     async def get_resource(self, request: Request, resource_id: FromPath[int]) -> Response[ResourceOut]:
-        return _with_etag(await service.get_resource(resource_id, request.user))
+        return _with_etag(_as_seen_by(await service.get_resource(resource_id, request.user), request.user))
 
     @post("/", opt=rule(CATALOGUE_EDITORS), summary="Create a resource")
     async def create_resource(self, request: Request, data: JSONBody[ResourceCreate]) -> Response[ResourceOut]:

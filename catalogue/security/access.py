@@ -115,7 +115,10 @@ class TokenAuthenticationMiddleware(AbstractAuthenticationMiddleware):
     bad credentials mean 401, whatever the route."""
 
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
-        header = connection.headers.get("authorization")
+        headers = connection.headers.getall("authorization", [])
+        if len(headers) > 1:  # a proxy that reads the other one would decide differently
+            raise _unauthorized("more than one Authorization header")
+        header = headers[0] if headers else None
         token = None
         if header is not None:
             if len(header) > MAX_AUTHORIZATION_HEADER:

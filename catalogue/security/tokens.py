@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import secrets
 import tempfile
 import time
@@ -29,6 +30,9 @@ ACCESS_TOKEN_TYPE = "at+jwt"
 MAX_TOKEN_LENGTH = 8192
 LEEWAY_SECONDS = 30
 VERIFIED_KEPT = 4096  # verified tokens kept per process (see TokenService.verify)
+SCRIPT_TOKEN_MAX_SECONDS = 86400  # the longest `catalogue token --ttl` may ask for
+_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
+_LOCAL_SUBJECT = re.compile(r"[1-9][0-9]{0,18}")
 _FORBIDDEN_HEADERS = ("jwk", "jku", "x5u", "x5c", "crit")
 _REQUIRED = {
     "require_exp": True,
@@ -102,11 +106,14 @@ class TokenService:
     """Signs and verifies this service's own access tokens."""
 
     def __init__(self, current: SigningKey, previous: list[SigningKey] | None = None, *,
-                 issuer: str, audience: str, ttl_seconds: int) -> None:
+                 issuer: str, audience: str, ttl_seconds: int, session_ttl_seconds: int | None = None) -> None:
         self.current = current
         self.issuer = issuer
         self.audience = audience
         self.ttl_seconds = ttl_seconds
+        # the longest lifetime the service itself ever gives a token: a page session's, or a script's
+        self.max_session_seconds = max(ttl_seconds, session_ttl_seconds or ttl_seconds)
+        self.max_script_seconds = max(ttl_seconds, SCRIPT_TOKEN_MAX_SECONDS)
         self._verification_keys = {k.kid: k.public_jwk for k in [current, *(previous or [])]}
         # token → its claims, for tokens that passed every check below: a client sends the same
         # token with each request until it expires, and checking its RSA signature costs more
@@ -157,6 +164,8 @@ class TokenService:
             raise TokenError("token missing or too long")
         if token.count(".") != 2:
             raise TokenError("not a signed JWT")
+        if not all(_canonical_segment(part) for part in token.split(".")):
+            raise TokenError("segments are not unpadded base64url")
         try:
             header = jwt.get_unverified_header(token)
         except (JOSEError, ValueError, TypeError, UnicodeError):
@@ -182,17 +191,47 @@ class TokenService:
             raise TokenError(f"token rejected: {type(exc).__name__}") from None
         if not isinstance(claims, dict):
             raise TokenError("claims are not an object")
-        iat = claims.get("iat")
-        if not isinstance(iat, (int, float)) or iat > time.time() + LEEWAY_SECONDS:
-            raise TokenError("issued in the future")
+        self._check_times(claims)
+        if claims.get("aud") != self.audience:  # exactly ours, not a list that contains it
+            raise TokenError("wrong audience")
         if claims.get("token_use") != "access":
             raise TokenError("not an access token")
-        if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+        subject = claims.get("sub")
+        if not isinstance(subject, str) or not _LOCAL_SUBJECT.fullmatch(subject):
             raise TokenError("bad subject")
+        sid = claims.get("sid")
+        if sid is not None and (not isinstance(sid, str) or not sid or len(sid) > 128):
+            raise TokenError("bad session claim")
         roles = claims.get("roles")
         if roles is not None and not (isinstance(roles, list) and all(isinstance(r, str) for r in roles)):
             raise TokenError("bad roles claim")
         return claims
+
+    def _check_times(self, claims: dict[str, Any]) -> None:
+        """Integer times only, and no token living longer than the service would ever have given."""
+        now = time.time()
+        for name in ("exp", "iat", "nbf"):
+            value = claims.get(name)
+            if name == "nbf" and value is None:
+                continue
+            if type(value) is not int:
+                raise TokenError(f"{name} is not an integer")
+        exp, iat = claims["exp"], claims["iat"]
+        longest = self.max_session_seconds if claims.get("sid") is not None else self.max_script_seconds
+        if iat > now + LEEWAY_SECONDS:
+            raise TokenError("issued in the future")
+        if exp - iat > longest:
+            raise TokenError("lives longer than allowed")
+        if exp > now + longest + LEEWAY_SECONDS or iat < now - longest - LEEWAY_SECONDS:
+            raise TokenError("lives longer than allowed")
+
+
+def _canonical_segment(part: str) -> bool:
+    """A JWS segment in base64url without padding, written the one way that decodes to its bytes."""
+    if not _SEGMENT.fullmatch(part) or len(part) % 4 == 1:
+        return False
+    raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii") == part
 
 
 def build_token_service(settings) -> TokenService:
@@ -206,7 +245,8 @@ def build_token_service(settings) -> TokenService:
         if extra.strip():
             previous.append(SigningKey.from_pem(Path(extra.strip()).read_bytes()))
     return TokenService(SigningKey.from_pem(pem), previous, issuer=settings.token_issuer,
-                        audience=settings.token_audience, ttl_seconds=settings.token_ttl_seconds)
+                        audience=settings.token_audience, ttl_seconds=settings.token_ttl_seconds,
+                        session_ttl_seconds=settings.session_ttl_seconds)
 
 
 class IdTokenError(TokenError):

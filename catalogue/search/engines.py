@@ -54,6 +54,11 @@ class SqliteDialect:
         """The term in one field, as a relevance check counts it."""
         return f"{{{field}}} : " + self._phrase(_alternatives(term, check))
 
+    def any_of(self, lexemes: list[str] | str, field: str | None = None) -> str:
+        """Any of these exact lexemes, in any field or in ``field``."""
+        lexemes = [lexemes] if isinstance(lexemes, str) else lexemes
+        return (f"{{{field}}} : " if field else "") + self._phrase([(x, False) for x in lexemes])
+
 
 class PostgresDialect:
     """PostgreSQL: ``resource_search.document``, a tsvector with a GIN index (weights = fields)."""
@@ -79,3 +84,8 @@ class PostgresDialect:
     def in_field(self, term: Term, check: str, field: str) -> str:
         """The term in one field, as a relevance check counts it."""
         return self._query(_alternatives(term, check), WEIGHTS[field])
+
+    def any_of(self, lexemes: list[str] | str, field: str | None = None) -> str:
+        """Any of these exact lexemes, in any field or in ``field``."""
+        lexemes = [lexemes] if isinstance(lexemes, str) else lexemes
+        return self._query([(x, False) for x in lexemes], WEIGHTS[field] if field else "")

@@ -21,6 +21,7 @@ whatever the filters it comes with."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -88,21 +89,25 @@ def _dialect():
     return SqliteDialect() if is_sqlite(current_engine()) else PostgresDialect()
 
 
-async def _add_typo_alternatives(terms: list[analysis.Term]) -> None:
-    """Words of names one edit away from a query word (kahot → Kahoot), looked up by their
-    deletion keys and confirmed here, so both engines find the same ones."""
+async def _add_vocabulary(terms: list[analysis.Term]) -> None:
+    """One look-up in the vocabulary for every term: words of names one edit away (kahot →
+    Kahoot), ordinary words one edit away (programering), words spelt with æ, ø, å where the query
+    has ae/oe/aa or a/o (brok → brøk), the known words a compound is made of and words written apart
+    that are one word. Confirmed here, so both engines find the same ones."""
     wanted = analysis.fuzzy_candidates(terms)
-    keys = sorted({k for ks in wanted.values() for k in ks})
+    keys = sorted({k for ks in wanted.values() for k in ks} | analysis.vocabulary_lookups(terms))
     if not keys:
         return
-    rows = await execute(f"SELECT DISTINCT word, lexeme FROM search_vocab WHERE key IN ({', '.join('{}' for _ in keys)})",
+    rows = await execute(f"SELECT key, word, lexeme FROM search_vocab WHERE key IN ({', '.join('{}' for _ in keys)})",
                          *keys)
+    names = [r for r in rows if r["key"][:1] not in (analysis.WORD_KEY, analysis.SKELETON_KEY)]
     for term in terms:
         if term.word not in wanted:
             continue
-        matches = sorted({r["lexeme"] for r in rows if r["word"] != term.word
+        matches = sorted({r["lexeme"] for r in names if r["word"] != term.word
                           and analysis.within_one_edit(term.word, r["word"])})
         term.fuzzy_names = [m for m in matches if m != term.stem][:20]
+    analysis.apply_vocabulary(terms, [(r["key"], r["word"], r["lexeme"]) for r in rows])
 
 
 def _ids(text: str | None) -> list[int]:
@@ -190,10 +195,25 @@ def _visible(snapshot: facets.Snapshot, filters: ResourceFilters, principal: Pri
     return bits
 
 
+# Points that order partial matches: each word matched counts more than where it matched, and a
+# word matched as typed more than one matched only through another spelling or a typo.
+WORD_POINTS, AS_TYPED_POINTS = 1000, 100
+JOINED_POINTS = 3  # the hyphenated word as typed (e-bøker), over its last part only
+
+
 async def search_resources(query: SearchQuery, principal: Principal) -> SearchPage:
     """The page of resources the caller may see that match the query, with facet counts."""
     validate_filters(query.filters)
-    terms = analysis.parse_query(query.q or "")
+    parsed = analysis.analyse_query(query.q or "")
+    terms = parsed.terms
+    notices: list[str] = []
+    filters = query.filters
+    if parsed.levels:
+        notices.append("levels_from_query")
+        if not filters.levels and not filters.bands:  # "matte 5-7": the range is the level filter
+            filters = dataclasses.replace(filters, levels=parsed.levels)
+    if parsed.uncovered_level:
+        notices.append("level_not_covered")
     sort = query.sort or ("relevance" if terms else "name")
     if sort == "relevance" and not terms:
         sort = "name"
@@ -206,17 +226,29 @@ async def search_resources(query: SearchQuery, principal: Principal) -> SearchPa
             key = None
         if key is not None and (cached := snapshot.results.get(key)) is not None:
             return cached
-        matched = None
+        matched = 0 if parsed.uncovered_level and not terms else None  # only "vgs": nothing
+        as_typed: list[int] = []  # per term: the resources matching it as typed
+        per_term: list[int] = []  # per term: also through other spellings and typos
         if terms:
-            await _add_typo_alternatives(terms)
+            await _add_vocabulary(terms)
             for term in terms:
                 bits = await _matching(snapshot, dialect, dialect.anywhere(term), keep)
+                if term.parts:  # matematikkspill: matematikk and spill
+                    both = None
+                    for part in term.parts:
+                        part_bits = await _matching(snapshot, dialect, dialect.anywhere(part), keep)
+                        both = part_bits if both is None else both & part_bits
+                    bits |= both or 0
+                as_typed.append(bits)
+                if term.fallback:
+                    bits |= await _matching(snapshot, dialect, dialect.any_of(term.fallback), keep)
+                per_term.append(bits)
                 matched = bits if matched is None else matched & bits
 
-        selected = {name: snapshot.union(keys) for name, keys in _filter_keys(query.filters).items()}
+        selected = {name: snapshot.union(keys) for name, keys in _filter_keys(filters).items()}
 
         def base(omit: str | None = None) -> int:
-            bits = _visible(snapshot, query.filters, principal, omit == "status")
+            bits = _visible(snapshot, filters, principal, omit == "status")
             if matched is not None:
                 bits &= matched
             for name, accepted in selected.items():
@@ -225,14 +257,30 @@ async def search_resources(query: SearchQuery, principal: Principal) -> SearchPa
             return bits
 
         hits = base()
+        partial = False
+        if not hits and len(terms) > 1:  # nothing has every word: the best partial matches
+            matched = 0
+            for bits in per_term:
+                matched |= bits
+            hits = base()
+            partial = bool(hits)
+            if partial:
+                notices.append("partial")
         total = hits.bit_count()
         counts = _count_facets(snapshot, base, selected) if query.facets else {}
         wanted = query.offset + query.limit
         if sort in ("name", "-name"):
             page_ids = snapshot.first_by_name(hits, wanted, descending=sort == "-name")[query.offset:]
         elif sort == "relevance":
-            weighted = [(await _matching(snapshot, dialect, dialect.in_field(term, check, field), keep), points)
-                        for term in terms for check, field, points in CHECKS] if hits else []
+            weighted = []
+            if hits:
+                if partial:
+                    weighted += [(bits, WORD_POINTS) for bits in per_term]
+                weighted += [(typed, AS_TYPED_POINTS) for typed, bits in zip(as_typed, per_term) if typed != bits]
+                weighted += [(await _matching(snapshot, dialect, dialect.in_field(term, check, field), keep), points)
+                             for term in terms for check, field, points in CHECKS]
+                weighted += [(await _matching(snapshot, dialect, dialect.any_of(term.joined), keep), JOINED_POINTS)
+                             for term in terms if term.joined]
             page_ids = _by_relevance(snapshot, hits, weighted, wanted)[query.offset:]
         else:
             page_ids = await _by_date(facets.ids_of(hits), DATE_SORTS[sort], query.limit, query.offset)
@@ -255,7 +303,8 @@ async def search_resources(query: SearchQuery, principal: Principal) -> SearchPa
         for r in rows
     ]
     page = SearchPage(items=items, total=total, limit=query.limit, offset=query.offset,
-                      facets=_facets_out(counts, query) if query.facets else {})
+                      facets=_facets_out(counts, filters) if query.facets else {}, notices=notices,
+                      levels_from_query=parsed.levels)
     if key is not None:
         kept = snapshot.results
         kept[key] = page
@@ -314,9 +363,9 @@ def _selection_of(filters: ResourceFilters) -> dict[str, list[str]]:
     }
 
 
-def _facets_out(counts: dict[str, dict[str, int]], query: SearchQuery) -> dict[str, list[FacetValue]]:
+def _facets_out(counts: dict[str, dict[str, int]], filters: ResourceFilters) -> dict[str, list[FacetValue]]:
     out = {}
-    selection = _selection_of(query.filters)
+    selection = _selection_of(filters)
     for name in FACET_FILTER:
         values = {v: n for v, n in counts.get(name, {}).items() if n}
         for value in selection[name]:  # a selected value is listed even when nothing has it

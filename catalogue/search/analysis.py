@@ -355,8 +355,9 @@ MIN_SPLIT = 8  # a query word this long may be a compound
 
 
 def skeleton(word: str) -> str:
-    """The word as typed without æ, ø, å, in one spelling: ae, æ → a; oe, ø → o; aa, å → a."""
-    return word.replace("ae", "a").replace("oe", "o").replace("aa", "a").translate(_SKELETON)
+    """The word as typed without æ, ø, å, in one spelling: ae, æ → a; oe, ø → o; aa, å → a
+    (forståelse and forstaelse both → forstalse)."""
+    return word.translate(_SKELETON).replace("ae", "a").replace("oe", "o").replace("aa", "a")
 
 
 _SKELETON = str.maketrans({"æ": "a", "ø": "o", "å": "a"})
@@ -405,6 +406,8 @@ def vocabulary_lookups(terms: list[Term]) -> set[str]:
     for left, right in zip(terms, terms[1:]):
         if left.word.isalpha() and right.word.isalpha():
             keys.add(WORD_KEY + left.word + right.word)
+            if (left.word + right.word).isascii():
+                keys.add(SKELETON_KEY + skeleton(left.word + right.word))
     return keys
 
 
@@ -435,9 +438,12 @@ def apply_vocabulary(terms: list[Term], found: list[tuple[str, str, str]]) -> No
                 term.parts = [_term(head, False), _term(tail, False)]
     for left, right in zip(terms, terms[1:]):
         joined = left.word + right.word  # lese forståelse → leseforståelse
-        if joined in known:
-            add_alternative(left, joined)
-            add_alternative(right, joined)
+        found_words = [joined] if joined in known else []
+        if joined.isascii():  # lese forstaelse → leseforståelse
+            found_words += [word for word, _ in by_key.get(SKELETON_KEY + skeleton(joined), ())]
+        for word in found_words:
+            add_alternative(left, word)
+            add_alternative(right, word)
 
 
 # --- synonyms and nynorsk ------------------------------------------------------------------

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+
+import msgspec
 from dataclasses import dataclass
 from typing import Any
 
@@ -203,6 +205,23 @@ JOINED_POINTS = 3  # the hyphenated word as typed (e-bøker), over its last part
 
 async def search_resources(query: SearchQuery, principal: Principal) -> SearchPage:
     """The page of resources the caller may see that match the query, with facet counts."""
+    page, encoded = await _search(query, principal)
+    return page if page is not None else _DECODER.decode(encoded)
+
+
+async def search_resources_json(query: SearchQuery, principal: Principal) -> bytes:
+    """The same page as search_resources, as the API's JSON body."""
+    page, encoded = await _search(query, principal)
+    return encoded if encoded is not None else msgspec.json.encode(page)
+
+
+_DECODER = msgspec.json.Decoder(SearchPage)
+
+
+async def _search(query: SearchQuery, principal: Principal) -> tuple[SearchPage | None, bytes | None]:
+    """The page, or its JSON when it was kept. Kept answers are JSON bytes, not objects: a
+    collector pass never has to walk them (thousands of kept pages of objects made every full
+    collection, and with it some requests, slower than computing the answer)."""
     validate_filters(query.filters)
     parsed = analysis.analyse_query(query.q or "")
     terms = parsed.terms
@@ -225,7 +244,7 @@ async def search_resources(query: SearchQuery, principal: Principal) -> SearchPa
         if not keep:
             key = None
         if key is not None and (cached := snapshot.results.get(key)) is not None:
-            return cached
+            return None, cached
         matched = 0 if parsed.uncovered_level and not terms else None  # only "vgs": nothing
         as_typed: list[int] = []  # per term: the resources matching it as typed
         per_term: list[int] = []  # per term: also through other spellings and typos
@@ -305,12 +324,14 @@ async def search_resources(query: SearchQuery, principal: Principal) -> SearchPa
     page = SearchPage(items=items, total=total, limit=query.limit, offset=query.offset,
                       facets=_facets_out(counts, filters) if query.facets else {}, notices=notices,
                       levels_from_query=parsed.levels)
-    if key is not None:
-        kept = snapshot.results
-        kept[key] = page
-        while len(kept) > _cache_size:
-            kept.pop(next(iter(kept)))
-    return page
+    if key is None:
+        return page, None
+    encoded = msgspec.json.encode(page)
+    kept = snapshot.results
+    kept[key] = encoded
+    while len(kept) > _cache_size:
+        kept.popitem(last=False)  # the oldest first, in constant time
+    return None, encoded
 
 
 def _count_facets(snapshot: facets.Snapshot, base, selected: dict[str, int]) -> dict[str, dict[str, int]]:

@@ -37,6 +37,8 @@ class SqliteDialect:
     """SQLite: FTS5 table ``resource_fts`` (columns name, meta, taxonomy, body; rowid = resource id)."""
 
     IDS_SQL = "SELECT group_concat(rowid) AS ids FROM resource_fts WHERE resource_fts MATCH {}"
+    # one of several expressions asked in one statement (… UNION ALL …): its number and its ids
+    MANY_PART_SQL = "SELECT {} AS k, (SELECT group_concat(rowid) FROM resource_fts WHERE resource_fts MATCH {}) AS ids"
     IDS_AMONG_SQL = IDS_SQL + " AND rowid IN (SELECT value FROM json_each({}))"
 
     @staticmethod
@@ -64,6 +66,8 @@ class PostgresDialect:
     """PostgreSQL: ``resource_search.document``, a tsvector with a GIN index (weights = fields)."""
 
     IDS_SQL = "SELECT string_agg(resource::text, ',') AS ids FROM resource_search WHERE document @@ {}::tsquery"
+    MANY_PART_SQL = ("SELECT {}::int AS k, (SELECT string_agg(resource::text, ',') FROM resource_search"
+                     " WHERE document @@ {}::tsquery) AS ids")
     IDS_AMONG_SQL = IDS_SQL + " AND resource = ANY(ARRAY(SELECT json_array_elements_text({}::json)::int))"
 
     @staticmethod

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from catalogue.db import current_engine, is_sqlite
-from catalogue.facet_values import facet_values
+from catalogue import domain
 from catalogue.schemas import ResourceSummary
 from catalogue.search import analysis, facets
 from catalogue.search.engines import CHECKS, PostgresDialect, SqliteDialect
@@ -116,13 +116,39 @@ def _ids(text: str | None) -> list[int]:
     return list(map(int, text.split(","))) if text else []
 
 
-async def _matching(snapshot: facets.Snapshot, dialect, expression: str, keep: bool) -> int:
+MANY_AT_ONCE = 40  # expressions asked in one statement at most
+
+
+async def _prefetch(snapshot: facets.Snapshot, dialect, expressions: list[str], keep: bool) -> dict[str, int]:
+    """Ask the index about every expression of a search not known yet in one statement per
+    MANY_AT_ONCE (one round trip instead of one each: most real queries are new)."""
+    kept = snapshot.matches if keep else {}
+    missing = [e for e in dict.fromkeys(expressions) if e not in kept]
+    fetched: dict[str, int] = {}
+    for start in range(0, len(missing), MANY_AT_ONCE):
+        chunk = missing[start:start + MANY_AT_ONCE]
+        if len(chunk) == 1:
+            break  # asked on its own by _matching
+        args: list[Any] = []
+        for number, expression in enumerate(chunk):
+            args += [number, expression]
+        rows = await execute(" UNION ALL ".join(dialect.MANY_PART_SQL for _ in chunk), *args)
+        for row in rows:
+            fetched[chunk[int(row["k"])]] = facets.bits_of(_ids(row["ids"]))
+    return fetched
+
+
+async def _matching(snapshot: facets.Snapshot, dialect, expression: str, keep: bool,
+                    fetched: dict[str, int] | None = None) -> int:
     """The resources whose text matches an engine expression, as a bitset. A bitset known from an
     earlier generation is brought up to date by asking only about the resources changed since.
-    ``keep``: the caller's transaction sees the snapshot's generation, so the result may be kept."""
+    ``keep``: the caller's transaction sees the snapshot's generation, so the result may be kept.
+    ``fetched``: bitsets asked for already (_prefetch)."""
     kept = snapshot.matches
     known = kept.pop(expression, None) if keep else None
-    if known is None:
+    if known is None and fetched and expression in fetched:
+        bits = fetched[expression]
+    elif known is None:
         bits = facets.bits_of(_ids((await execute(dialect.IDS_SQL, expression))[0]["ids"]))
     else:
         bits, unknown = known
@@ -248,19 +274,31 @@ async def _search(query: SearchQuery, principal: Principal) -> tuple[SearchPage 
         matched = 0 if parsed.uncovered_level and not terms else None  # only "vgs": nothing
         as_typed: list[int] = []  # per term: the resources matching it as typed
         per_term: list[int] = []  # per term: also through other spellings and typos
+        fetched: dict[str, int] = {}
         if terms:
             await _add_vocabulary(terms)
+            expressions = []
             for term in terms:
-                bits = await _matching(snapshot, dialect, dialect.anywhere(term), keep)
+                expressions.append(dialect.anywhere(term))
+                expressions += [dialect.anywhere(part) for part in term.parts]
+                if term.fallback:
+                    expressions.append(dialect.any_of(term.fallback))
+                if sort == "relevance":
+                    expressions += [dialect.in_field(term, check, field) for check, field, _ in CHECKS]
+                    if term.joined:
+                        expressions.append(dialect.any_of(term.joined))
+            fetched = await _prefetch(snapshot, dialect, expressions, keep)
+            for term in terms:
+                bits = await _matching(snapshot, dialect, dialect.anywhere(term), keep, fetched)
                 if term.parts:  # matematikkspill: matematikk and spill
                     both = None
                     for part in term.parts:
-                        part_bits = await _matching(snapshot, dialect, dialect.anywhere(part), keep)
+                        part_bits = await _matching(snapshot, dialect, dialect.anywhere(part), keep, fetched)
                         both = part_bits if both is None else both & part_bits
                     bits |= both or 0
                 as_typed.append(bits)
                 if term.fallback:
-                    bits |= await _matching(snapshot, dialect, dialect.any_of(term.fallback), keep)
+                    bits |= await _matching(snapshot, dialect, dialect.any_of(term.fallback), keep, fetched)
                 per_term.append(bits)
                 matched = bits if matched is None else matched & bits
 
@@ -296,16 +334,15 @@ async def _search(query: SearchQuery, principal: Principal) -> tuple[SearchPage 
                 if partial:
                     weighted += [(bits, WORD_POINTS) for bits in per_term]
                 weighted += [(typed, AS_TYPED_POINTS) for typed, bits in zip(as_typed, per_term) if typed != bits]
-                weighted += [(await _matching(snapshot, dialect, dialect.in_field(term, check, field), keep), points)
-                             for term in terms for check, field, points in CHECKS]
-                weighted += [(await _matching(snapshot, dialect, dialect.any_of(term.joined), keep), JOINED_POINTS)
-                             for term in terms if term.joined]
+                weighted += [(await _matching(snapshot, dialect, dialect.in_field(term, check, field), keep, fetched),
+                              points) for term in terms for check, field, points in CHECKS]
+                weighted += [(await _matching(snapshot, dialect, dialect.any_of(term.joined), keep, fetched),
+                              JOINED_POINTS) for term in terms if term.joined]
             page_ids = _by_relevance(snapshot, hits, weighted, wanted)[query.offset:]
         else:
             page_ids = await _by_date(facets.ids_of(hits), DATE_SORTS[sort], query.limit, query.offset)
-        rows = await _rows(page_ids)
+        rows, values = await _rows(page_ids)
 
-    values = await facet_values(page_ids)
     visible = visible_statuses(principal)
     if visible is not None:  # never show what the caller may not see, even from a stale index
         rows = [r for r in rows if r["status"] in visible and (
@@ -364,15 +401,31 @@ async def _by_date(ids: list[int], order: str, limit: int, offset: int) -> list[
     return [r["id"] for r in rows]
 
 
-async def _rows(ids: list[int]) -> list[dict[str, Any]]:
+_FIELD_OF = {facet: name for name, facet in domain.FACET_FIELDS.items()}
+
+
+async def _rows(ids: list[int]) -> tuple[list[dict[str, Any]], dict[int, dict[str, list[str]]]]:
+    """The page's rows in the order of ``ids`` and each one's facet values by API field name, in
+    their stored order (as catalogue.facet_values gives them), read in one statement."""
     if not ids:
-        return []
+        return [], {}
+    aggregate = ("(SELECT group_concat(f, '|') FROM (SELECT facet || ' ' || value AS f FROM resource_facet"
+                 " WHERE resource = r.id ORDER BY facet, position, value))") if is_sqlite(current_engine()) else \
+        ("(SELECT string_agg(facet || ' ' || value, '|' ORDER BY facet, position, value) FROM resource_facet"
+         " WHERE resource = r.id)")
     rows = await execute(
         "SELECT r.id, r.name, r.kind, r.status, r.in_base_package, r.restrictions, r.url, r.is_demo, r.version,"
-        f" v.name AS vendor_name FROM resource r LEFT JOIN vendor v ON v.id = r.vendor"
+        f" v.name AS vendor_name, {aggregate} AS facets FROM resource r LEFT JOIN vendor v ON v.id = r.vendor"
         f" WHERE r.id IN ({', '.join('{}' for _ in ids)})", *ids)
     by_id = {r["id"]: r for r in rows}
-    return [by_id[i] for i in ids if i in by_id]
+    values: dict[int, dict[str, list[str]]] = {}
+    for r in rows:
+        own = values[r["id"]] = {f: [] for f in domain.FACET_FIELDS}
+        if r["facets"]:
+            for pair in r["facets"].split("|"):
+                facet, value = pair.split(" ", 1)
+                own[_FIELD_OF[facet]].append(value)
+    return [by_id[i] for i in ids if i in by_id], values
 
 
 def _selection_of(filters: ResourceFilters) -> dict[str, list[str]]:

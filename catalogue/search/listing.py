@@ -66,7 +66,7 @@ class SearchQuery:
 
 
 _cache_size = Settings.search_cache_size  # until create_app sets it from the environment
-MATCH_SETS_KEPT = 512  # bitsets of full-text expressions per generation (at most 12.5 KB each per 100,000 resources)
+MATCH_SETS_KEPT = 2048  # bitsets of full-text expressions per generation (at most 12.5 KB each per 100,000 resources)
 
 
 def set_cache_size(size: int) -> None:

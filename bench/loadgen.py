@@ -40,12 +40,16 @@ def _loopback(url: str) -> None:
         raise ValueError(f"load is only ever sent to loopback, not {host}")
 
 
-def run(url: str, headers: dict[str, str], concurrency: int, duration: float, cpu: int | None) -> Result:
-    """One measurement: ``concurrency`` connections for ``duration`` seconds."""
-    _loopback(url)
-    if shutil.which("wrk"):
-        return _wrk(url, headers, concurrency, duration, cpu)
-    return _httpx(url, headers, concurrency, duration, cpu)
+def run(url: str | list[str], headers: dict[str, str], concurrency: int, duration: float,
+        cpu: int | None) -> Result:
+    """One measurement: ``concurrency`` connections for ``duration`` seconds, sending ``url`` or,
+    given a list, its URLs in turn (each connection takes the next one)."""
+    urls = [url] if isinstance(url, str) else url
+    for one in {u.split("?", 1)[0] for u in urls}:
+        _loopback(one)
+    if shutil.which("wrk") and len(urls) == 1:
+        return _wrk(urls[0], headers, concurrency, duration, cpu)
+    return _httpx(urls, headers, concurrency, duration, cpu)
 
 
 def _wrk(url: str, headers: dict[str, str], concurrency: int, duration: float, cpu: int | None) -> Result:
@@ -67,8 +71,12 @@ def _wrk(url: str, headers: dict[str, str], concurrency: int, duration: float, c
     return Result(p50 / 1000, p95 / 1000, p99 / 1000, requests / (micros / 1e6), requests, errors)
 
 
-def _httpx(url: str, headers: dict[str, str], concurrency: int, duration: float, cpu: int | None) -> Result:
+def _httpx(urls: list[str], headers: dict[str, str], concurrency: int, duration: float, cpu: int | None) -> Result:
+    import itertools
+
     import httpx
+
+    turns = itertools.cycle(urls)
 
     if cpu is not None:
         os.sched_setaffinity(0, {cpu})
@@ -86,7 +94,7 @@ def _httpx(url: str, headers: dict[str, str], concurrency: int, duration: float,
                 while time.perf_counter() < deadline:
                     t = time.perf_counter()
                     try:
-                        response = await client.get(url)
+                        response = await client.get(next(turns))
                         ok = response.status_code < 400
                     except httpx.HTTPError:
                         ok = False

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import shutil
@@ -25,7 +26,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
-from bench import generate, loadgen
+from bench import generate, loadgen, queries
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE = ROOT / ".venv" / "bin" / "catalogue"
@@ -35,6 +36,10 @@ REQUESTS = {
     "facets": "/api/v1/resources?subject=NOR&band=1-4",
     "rare": f"/api/v1/resources?q={generate.RARE_TAG}",
 }
+# Varied queries (bench.queries): each measurement sends its own slice of the sequence, so no
+# answer kept from an earlier measurement (or the warm-up) serves it.
+VARIED = {"varied": True, "varied_words": False}  # name → with filters on a third of the queries
+VARIED_PER_MEASUREMENT = 6000
 CONCURRENCY = (1, 8, 32)
 TARGETS = {10_000: {"p95_ms": 25.0, "rps_ratio": 0.40}, 100_000: {"p95_ms": 100.0}}
 RSS_TARGET_MB = 250
@@ -85,7 +90,8 @@ def prepare(engine: str, n: int, admin_url: str, var_dir: Path, reuse: bool) -> 
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
     else:
-        name = f"lk_bench_{n}"
+        # named after the checkout too, so runs from other checkouts on the same server never collide
+        name = f"lk_bench_{n}_{hashlib.sha1(str(ROOT).encode()).hexdigest()[:8]}"
         parsed = urlparse(admin_url)
         url = urlunparse(parsed._replace(path="/" + name))
         if not (reuse and marker.exists()):
@@ -151,30 +157,43 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(port: int, token: str, duration: float, pid: int) -> dict[str, dict[int, loadgen.Result]]:
+def measure(port: int, token: str, duration: float, pid: int, concurrency: tuple[int, ...] = CONCURRENCY,
+            kinds: tuple[str, ...] | None = None) -> dict[str, dict[int, loadgen.Result]]:
     headers = {"Authorization": f"Bearer {token}"}
     results: dict[str, dict[int, loadgen.Result]] = {}
-    for name, path in REQUESTS.items():
-        url = f"http://127.0.0.1:{port}{path}"
-        check = urllib.request.Request(url, headers=headers)
-        with urllib.request.urlopen(check, timeout=30) as response:
-            body = json.loads(response.read())
-        if name != "baseline":
-            print(f"  {name:8} {path}  → total {body['total']}", flush=True)
-        loadgen.run(url, headers, 8, 2, cpu=1)  # warm-up, not counted
+    base = f"http://127.0.0.1:{port}"
+    names = [*REQUESTS, *VARIED] if kinds is None else ["baseline", *kinds]
+    for name in names:
+        if name in VARIED:
+            pool = [base + p for p in queries.paths(VARIED_PER_MEASUREMENT * (len(concurrency) + 1),
+                                                    seed=11 if VARIED[name] else 13, filters=VARIED[name])]
+            slices = [pool[i * VARIED_PER_MEASUREMENT:(i + 1) * VARIED_PER_MEASUREMENT]
+                      for i in range(len(concurrency) + 1)]
+            different = len(set(pool)) / len(pool)
+            print(f"  {name:8} {VARIED_PER_MEASUREMENT} queries per measurement, {different:.0%} of all different",
+                  flush=True)
+        else:
+            url = base + REQUESTS[name]
+            slices = [url] * (len(concurrency) + 1)
+            check = urllib.request.Request(url, headers=headers)
+            with urllib.request.urlopen(check, timeout=30) as response:
+                body = json.loads(response.read())
+            if name != "baseline":
+                print(f"  {name:8} {REQUESTS[name]}  → total {body['total']}", flush=True)
+        loadgen.run(slices[0], headers, 8, 2, cpu=1)  # warm-up, not counted
         results[name] = {}
-        for c in CONCURRENCY:
+        for c, urls in zip(concurrency, slices[1:]):
             before = _cpu_seconds(pid)
-            result = loadgen.run(url, headers, c, duration, cpu=1)
+            result = loadgen.run(urls, headers, c, duration, cpu=1)
             result.cpu_ms = (_cpu_seconds(pid) - before) * 1000 / max(result.requests, 1)
             results[name][c] = result
     return results
 
 
 def report(engine: str, n: int, load_seconds: float | None, results: dict[str, dict[int, loadgen.Result]],
-           rss: tuple[float, float]) -> dict:
+           rss: tuple[float, float], label: str = "") -> dict:
     base = results["baseline"]
-    print(f"\n{engine}, {n} resources"
+    print(f"\n{engine}, {n} resources{', ' + label if label else ''}"
           + (f", loaded in {load_seconds:.1f} s ({n / load_seconds:.0f}/s)" if load_seconds else " (reused)"))
     print(f"{'request':9} {'c':>3} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>6}"
           f" {'p95/base':>9} {'rps/base':>9} {'cpu ms/req':>10}")
@@ -189,7 +208,9 @@ def report(engine: str, n: int, load_seconds: float | None, results: dict[str, d
     verdicts = []
     target = TARGETS.get(n)
     if target:
-        for name in ("search", "facets", "rare"):
+        for name in ("search", "facets", "rare", *VARIED):
+            if 8 not in results.get(name, {}):
+                continue
             r = results[name][8]
             line = f"{name} at c=8: p95 {r.p95:.1f} ms (target ≤ {target['p95_ms']:.0f})"
             ok = r.p95 <= target["p95_ms"]
@@ -206,6 +227,7 @@ def report(engine: str, n: int, load_seconds: float | None, results: dict[str, d
     for verdict in verdicts:
         print("  " + verdict)
     return {"engine": engine, "n": n, "load_seconds": load_seconds, "rss_mb": rss,
+            "server": label, "load_average": load_average,
             "results": {k: {c: vars(r) for c, r in v.items()} for k, v in results.items()}, "verdicts": verdicts}
 
 
@@ -218,26 +240,44 @@ def main(argv: list[str] | None = None) -> int:
                         help="PostgreSQL maintenance database (bench databases are made beside it)")
     parser.add_argument("--var-dir", type=Path, default=ROOT / "var" / "bench")
     parser.add_argument("--reuse", action="store_true", help="reuse a database loaded by an earlier run")
-    parser.add_argument("--search-cache-size", type=int, default=None,
-                        help="SEARCH_CACHE_SIZE of the server (0: every search computed afresh)")
+    parser.add_argument("--search-cache-size", type=int, action="append", default=None,
+                        help="SEARCH_CACHE_SIZE of the server (0: every search computed afresh); repeat to run"
+                             " several servers one after the other (default: the default size, then 0)")
+    parser.add_argument("--concurrency", type=int, action="append", default=None,
+                        help=f"concurrency of each measurement (repeatable; default {CONCURRENCY})")
+    parser.add_argument("--kinds", default=None,
+                        help=f"comma-separated request kinds besides the baseline (default all: "
+                             f"{','.join([*REQUESTS, *VARIED][1:])})")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
 
     print(f"{args.engine}: preparing {args.n} resources", flush=True)
     url, load_seconds = prepare(args.engine, args.n, args.database_url, args.var_dir, args.reuse)
-    env = _environment(url, args.var_dir, args.search_cache_size)
-    token = _token(env)
-    print(f"server: {cache_label(env)}", flush=True)
-    port = _free_port()
-    server = serve(env, port, args.var_dir / f"server-{args.engine}-{args.n}.log")
-    try:
-        results = measure(port, token, args.duration, server.pid)
-        rss = _rss_mb(server.pid)
-    finally:
-        stop(server)
-    figures = report(args.engine, args.n, load_seconds, results, rss)
+    concurrency = tuple(args.concurrency or CONCURRENCY)
+    kinds = tuple(k for k in args.kinds.split(",") if k) if args.kinds else None
+    runs = []
+    for size in args.search_cache_size or [None, 0]:
+        env = _environment(url, args.var_dir, size)
+        token = _token(env)
+        print(f"server: {cache_label(env)}", flush=True)
+        port = _free_port()
+        server = serve(env, port, args.var_dir / f"server-{args.engine}-{args.n}.log")
+        try:
+            results = measure(port, token, args.duration, server.pid, concurrency, kinds)
+            rss = _rss_mb(server.pid)
+        finally:
+            stop(server)
+        runs.append(report(args.engine, args.n, load_seconds, results, rss, cache_label(env)))
+    if len(runs) > 1:
+        print("\nkept answers against none (same kind, same concurrency): p95 and requests/s")
+        first, second = runs[0]["results"], runs[1]["results"]
+        for name in first:
+            for c in first[name]:
+                a, b = first[name][c], second[name][c]
+                print(f"  {name:12} c={c:<3} p95 {a['p95']:7.1f} vs {b['p95']:7.1f} ms,"
+                      f" req/s {a['rps']:6.0f} vs {b['rps']:6.0f} ({a['rps'] / b['rps']:.2f}×)")
     if args.json:
-        args.json.write_text(json.dumps(figures, indent=2, ensure_ascii=False))
+        args.json.write_text(json.dumps(runs, indent=2, ensure_ascii=False))
     return 0
 
 

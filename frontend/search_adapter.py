@@ -31,6 +31,22 @@ class SearchResult:
     total: int
     facets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     error: str | None = None
+    notices: list[str] = field(default_factory=list)  # what the search made of the words, in Norwegian
+
+
+NOTICES = {
+    "partial": "Ingen treff på alle ordene; viser treff på noen av dem.",
+    "level_not_covered": "Katalogen dekker barnehage og 1.–10. trinn. Videregående skole er ikke med.",
+}
+
+
+def _notices(page: Any) -> list[str]:
+    out = [NOTICES[n] for n in page.notices if n in NOTICES]
+    if "levels_from_query" in page.notices and page.levels_from_query:
+        levels = page.levels_from_query
+        out.append(f"Viser læremidler for {levels[0]}.–{levels[-1]}. trinn." if len(levels) > 1
+                   else f"Viser læremidler for {levels[0]}. trinn.")
+    return out
 
 
 async def run_search(search: SearchRequest, principal: Principal) -> SearchResult:
@@ -49,4 +65,4 @@ async def run_search(search: SearchRequest, principal: Principal) -> SearchResul
     except Problem:
         return SearchResult(items=[], total=0, error="Et av filtrene er ukjent. Fjern det og prøv igjen.")
     facets = {name: [msgspec.to_builtins(v) for v in values] for name, values in page.facets.items()}
-    return SearchResult(items=page.items, total=page.total, facets=facets)
+    return SearchResult(items=page.items, total=page.total, facets=facets, notices=_notices(page))

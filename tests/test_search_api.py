@@ -42,7 +42,7 @@ def test_empty_query_lists_everything_visible_with_facets_and_restrictions(api):
         page = search(api, staff, **params)
         assert names(page) == ["Alfa", "Beta"] and page["total"] == 2, params
     page = search(api, staff)
-    assert set(page) == {"items", "total", "limit", "offset", "facets"}
+    assert set(page) == {"items", "total", "limit", "offset", "facets", "notices", "levels_from_query"}
     assert set(page["facets"]) == {"level", "band", "subject", "kindergarten_area", "kind", "platform", "login",
                                    "language", "status", "in_base_package", "unit"}
     assert page["items"][0]["restrictions"] == "Kun med klassekonto."

@@ -6,7 +6,7 @@ from typing import Annotated, Literal, Optional
 
 import msgspec
 
-from litestar import Controller, Request, Response, delete, get, patch, post, put
+from litestar import Controller, MediaType, Request, Response, delete, get, patch, post, put
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from catalogue import followers
@@ -25,7 +25,7 @@ from catalogue.schemas import (
     RestrictionLift,
     RestrictionOut,
 )
-from catalogue.search.listing import SearchQuery, search_resources
+from catalogue.search.listing import SearchQuery, search_resources_json
 from catalogue.search.schemas import SearchPage
 from catalogue.security.access import SIGNED_IN, Principal, rule
 from catalogue.visibility import ResourceFilters
@@ -82,7 +82,7 @@ class ResourceController(Controller):
             description="relevance (the default with q), name (the default without), -name, newest, updated")] = None,
         facets: Annotated[bool, QueryParameter(
             name="facets", description="Count each filter's values given the rest of the query")] = True,
-    ) -> SearchPage:
+    ) -> Response[SearchPage]:
         filters = ResourceFilters(
             levels=level or [], bands=band or [], subjects=subject or [],
             kindergarten_areas=kindergarten_area or [], kinds=kind or [], platforms=platform or [],
@@ -90,7 +90,7 @@ class ResourceController(Controller):
             in_base_package=in_base_package,
         )
         query = SearchQuery(q=q, filters=filters, limit=limit, offset=offset, sort=sort, facets=facets)
-        return await search_resources(query, request.user)
+        return Response(await search_resources_json(query, request.user), media_type=MediaType.JSON)
 
     @get("/{resource_id:int}", opt=rule(SIGNED_IN),
          summary="Get one resource (with its ETag); costs, licence count, DPA reference, DPIA approver and DPO"

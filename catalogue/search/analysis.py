@@ -11,16 +11,18 @@ prefix search), and level words become ``trinn5``-style lexemes."""
 
 from __future__ import annotations
 
+import csv
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Iterable
 
 import snowballstemmer
 
 # Bump when the analysis changes: documents indexed before must be rebuilt (`catalogue search reindex`).
-ANALYZER_VERSION = 1
+ANALYZER_VERSION = 2
 
 MAX_QUERY_TERMS = 10  # words after the first ten are ignored: bounded work for any query
 MIN_PREFIX = 2  # the last word is a prefix (search as you type) from this many letters
@@ -42,6 +44,24 @@ oss over på samme sia sidan siden sin sine sitt sjøl skal skulle slik so som s
 um upp ut uten var vart varte ved vere verte vi vil ville vore vors vort vår være vært å
 the and of to in on with what we have do does is are a an
 """.split())
+# Words whose æ, ø or å typed as ae/oe/aa or a/o spells another real word are not made stop words.
+_NOT_STOPWORDS_WHEN_FOLDED = frozenset({"vare", "bade", "bare", "sa", "ma", "sann"})
+
+
+def _ascii_spellings(word: str) -> set[str]:
+    """The ways ``word`` is typed on a keyboard without æ, ø and å (på → pa, paa)."""
+    spellings = {""}
+    for char in word:
+        options = {"æ": ("ae", "a", "e"), "ø": ("oe", "o"), "å": ("aa", "a")}.get(char, (char,))
+        spellings = {s + o for s in spellings for o in options}
+    return spellings - {word}
+
+
+STOPWORDS = STOPWORDS | frozenset(
+    s for w in STOPWORDS if not w.isascii() for s in _ascii_spellings(w) if s not in _NOT_STOPWORDS_WHEN_FOLDED)
+# Levels the catalogue does not cover: these words are left out of the query, and the answer says why.
+UNCOVERED_LEVEL_WORDS = frozenset({"vgs", "vgo", "vg1", "vg2", "vg3", "videregående", "videregaende",
+                                   "videregåande", "vidaregåande", "vidaregaande", "vidergående", "videregående"})
 
 # Words for levels and bands: a resource for trinn 5 is found by "mellomtrinnet" and "5. trinn".
 BAND_WORDS = {
@@ -132,9 +152,10 @@ def _coordinated(text: str) -> list[str]:
     return extra
 
 
-def words(text: str) -> list[str]:
+def words(text: str, query: bool = False) -> list[str]:
     """The normalised words of ``text``, without stopwords, in order: level phrases become
-    ``trinnN``, joined words (e-bok, micro:bit) give their parts and the joined form."""
+    ``trinnN``, joined words (e-bok, micro:bit) give their parts and the joined form (in a
+    ``query``, words joined by a hyphen give their parts only: "lese-og" is "lese og")."""
     text = normalise(text)
     text = _LEVEL_RANGE.sub(_levels, text)
     text = _LEVEL_ONE.sub(_levels, text)
@@ -143,6 +164,8 @@ def words(text: str) -> list[str]:
         if not token.isalnum():  # joined: e-bok, micro:bit
             parts = [p for p in _JOINERS.split(token) if p]
             out.extend(p for p in parts if _keep(p))
+            if query and "-" in token:
+                continue
             token = "".join(parts)
         if _keep(token):
             out.append(token)
@@ -231,30 +254,231 @@ class Term:
     prefixes: list[str] = field(default_factory=list)  # lexemes starting with one of these match
     exact: list[str] = field(default_factory=list)  # lexemes equal to one of these match
     fuzzy_names: list[str] = field(default_factory=list)  # name lexemes one edit away (filled later)
+    # filled from the vocabulary (catalogue.search.listing): lexemes of words spelt with æ, ø, å where
+    # the query had ae/oe/aa or a/o, and of ordinary words one edit away; they rank below the word itself
+    fallback: list[str] = field(default_factory=list)
+    parts: list["Term"] = field(default_factory=list)  # a compound's two known words: both must match
+    joined: str | None = None  # the lexeme of the hyphenated word it ends (e-bøker): ranks higher in names
+
+
+@dataclass
+class Query:
+    """A free-text query as the search uses it."""
+
+    terms: list[Term]
+    levels: list[str] = field(default_factory=list)  # a bare range in the text ("matte 5-7"): a level filter
+    uncovered_level: bool = False  # the text asked for a level the catalogue does not cover (vgs)
+
+
+_BARE_RANGE = re.compile(r"(?<![\w.])(\d{1,2})\s*[-–—]\s*(\d{1,2})(?![\w.]|\s*\.|\s*(?:klasse|trinn))")
+_HYPHEN_BEFORE_CONJUNCTION = re.compile(r"([^\W\d_])-(og|eller)\b")
+
+
+def _term(word: str, typing: bool) -> Term:
+    s = stem(word)
+    term = Term(word=word, stem=s)
+    alphabetic = s.isalpha()
+    if alphabetic and len(s) >= MIN_STEM_PREFIX:
+        term.prefixes.append(s)  # also the compounds it starts: matematikk → matematikkprogram
+    else:
+        term.exact.append(s)
+    if typing and not any(word.startswith(p) for p in term.prefixes):
+        term.prefixes.append(word)  # search as you type: the last word may be unfinished
+    if alphabetic and len(s) >= MIN_SUFFIX:
+        term.prefixes.append(reversed_lexeme(s))  # the compounds it ends: ressurs → læringsressurs
+    return term
+
+
+def add_alternative(term: Term, word: str) -> None:
+    """Let ``term`` also match the (normalised) word ``word`` and the compounds it starts or ends."""
+    s = stem(word)
+    if s.isalpha() and len(s) >= MIN_STEM_PREFIX:
+        if s not in term.prefixes:
+            term.prefixes.append(s)
+    elif s not in term.exact:
+        term.exact.append(s)
+    if s.isalpha() and len(s) >= MIN_SUFFIX and reversed_lexeme(s) not in term.prefixes:
+        term.prefixes.append(reversed_lexeme(s))
+
+
+def analyse_query(q: str) -> Query:
+    """The terms of a free-text query (each matching any of its alternatives), the levels a bare
+    range in it names, and whether it named a level outside the catalogue. Only letters and digits
+    survive analysis, so no query text ever reaches an engine's query syntax."""
+    text = normalise(q[:1000])
+    levels: list[str] = []
+
+    def bare_range(match: re.Match) -> str:
+        low, high = int(match.group(1)), int(match.group(2))
+        if 1 <= low <= high <= 10:
+            levels.extend(str(n) for n in range(low, high + 1) if str(n) not in levels)
+            return " "
+        return match.group(0)
+
+    text = _BARE_RANGE.sub(bare_range, text)
+    text = _HYPHEN_BEFORE_CONJUNCTION.sub(r"\1- \2", text)  # "lese-og skrivestøtte"
+    hyphenated = {}  # last part → the joined word's lexeme: e-bøker is "bøker", best with the "e-"
+    for token in _WORD.findall(text):
+        if "-" in token:
+            parts = [p for p in _JOINERS.split(token) if p]
+            hyphenated[parts[-1]] = stem("".join(parts))
+    found = list(dict.fromkeys(words(text, query=True)))
+    uncovered = any(w in UNCOVERED_LEVEL_WORDS for w in found)
+    found = [w for w in found if w not in UNCOVERED_LEVEL_WORDS][:MAX_QUERY_TERMS]
+    terms = []
+    for index, word in enumerate(found):
+        typing = index == len(found) - 1 and len(word) >= MIN_PREFIX and not _LEVEL_LEXEME.fullmatch(word)
+        term = _term(word, typing)
+        for other in synonyms_of(word):
+            add_alternative(term, other)
+        term.joined = hyphenated.get(word)
+        terms.append(term)
+    return Query(terms=terms, levels=levels, uncovered_level=uncovered)
 
 
 def parse_query(q: str) -> list[Term]:
-    """The terms of a free-text query; every term must match (AND). Only letters and digits
-    survive analysis, so no query text ever reaches an engine's query syntax."""
-    found = list(dict.fromkeys(words(q[:1000])))[:MAX_QUERY_TERMS]
-    terms = []
-    for index, word in enumerate(found):
-        s = stem(word)
-        term = Term(word=word, stem=s)
-        alphabetic = s.isalpha()
-        if alphabetic and len(s) >= MIN_STEM_PREFIX:
-            term.prefixes.append(s)  # also the compounds it starts: matematikk → matematikkprogram
-        else:
-            term.exact.append(s)
-        typing = index == len(found) - 1 and len(word) >= MIN_PREFIX and not _LEVEL_LEXEME.fullmatch(word)
-        if typing and not any(word.startswith(p) for p in term.prefixes):
-            term.prefixes.append(word)  # search as you type: the last word may be unfinished
-        if alphabetic and len(s) >= MIN_SUFFIX:
-            term.prefixes.append(reversed_lexeme(s))  # the compounds it ends: ressurs → læringsressurs
-        terms.append(term)
-    return terms
+    """The terms of a free-text query (see analyse_query)."""
+    return analyse_query(q).terms
 
 
 def fuzzy_candidates(terms: list[Term]) -> dict[str, set[str]]:
     """Deletion keys to look up for each term long enough for typo tolerance."""
     return {t.word: deletion_keys(t.word) for t in terms if len(t.word) >= MIN_FUZZY and t.word.isalpha()}
+
+
+# --- the vocabulary of every field: spellings without æ, ø, å; typos; compounds ---------------
+
+WORD_KEY = "*"  # search_vocab keys of ordinary words (of any field) start with this
+SKELETON_KEY = "~"  # and keys of their spelling without æ, ø, å with this
+MIN_PART = 4  # a compound in a query is split into known words of at least this many letters
+MIN_SPLIT = 8  # a query word this long may be a compound
+
+
+def skeleton(word: str) -> str:
+    """The word as typed without æ, ø, å, in one spelling: ae, æ → a; oe, ø → o; aa, å → a
+    (forståelse and forstaelse both → forstalse)."""
+    return word.translate(_SKELETON).replace("ae", "a").replace("oe", "o").replace("aa", "a")
+
+
+_SKELETON = str.maketrans({"æ": "a", "ø": "o", "å": "a"})
+
+
+def vocabulary_keys(word: str) -> set[str]:
+    """search_vocab keys of an ordinary word of the index: the word and its one-letter deletions
+    (typos and known-word checks), and its spelling without æ, ø, å."""
+    keys = {WORD_KEY + k for k in deletion_keys(word)}
+    if not word.isascii():
+        keys.add(SKELETON_KEY + skeleton(word))
+    return keys
+
+
+def vocabulary_word(word: str) -> bool:
+    return word.isalpha() and len(word) >= 3 and not word.startswith(REVERSED_MARK)
+
+
+def _splits(word: str) -> list[tuple[str, str]]:
+    """Ways to cut a query word into two words (the first may end in a linking s or e)."""
+    if len(word) < MIN_SPLIT or not word.isalpha():
+        return []
+    out = []
+    for cut in range(MIN_PART, len(word) - MIN_PART + 1):
+        head, tail = word[:cut], word[cut:]
+        out.append((head, tail))
+        if head[-1] in "se" and len(head) > MIN_PART:
+            out.append((head[:-1], tail))
+    return out
+
+
+def vocabulary_lookups(terms: list[Term]) -> set[str]:
+    """Every search_vocab key the query needs: typos and ASCII spellings of its words, the words a
+    long word may be made of, and adjacent words written apart that may be one word."""
+    keys: set[str] = set()
+    for term in terms:
+        if not term.word.isalpha():
+            continue
+        keys.add(WORD_KEY + term.word)
+        if len(term.word) >= MIN_FUZZY:
+            keys.update(WORD_KEY + k for k in deletion_keys(term.word))
+        if term.word.isascii():
+            keys.add(SKELETON_KEY + skeleton(term.word))
+        for head, tail in _splits(term.word):
+            keys.update((WORD_KEY + head, WORD_KEY + tail))
+    for left, right in zip(terms, terms[1:]):
+        if left.word.isalpha() and right.word.isalpha():
+            keys.add(WORD_KEY + left.word + right.word)
+            if (left.word + right.word).isascii():
+                keys.add(SKELETON_KEY + skeleton(left.word + right.word))
+    return keys
+
+
+def apply_vocabulary(terms: list[Term], found: list[tuple[str, str, str]]) -> None:
+    """Fill each term's fallbacks and compound parts from the search_vocab rows ``found``
+    (key, word, lexeme) that vocabulary_lookups asked for."""
+    known = {word: lexeme for key, word, lexeme in found if key == WORD_KEY + word}
+    by_key: dict[str, set[tuple[str, str]]] = {}
+    for key, word, lexeme in found:
+        by_key.setdefault(key, set()).add((word, lexeme))
+    for term in terms:
+        if not term.word.isalpha():
+            continue
+        fallback: set[str] = set()
+        if term.word.isascii():  # brok → brøk, laering → læring
+            fallback.update(lexeme for word, lexeme in by_key.get(SKELETON_KEY + skeleton(term.word), ())
+                            if word != term.word)
+        if term.word not in known and len(term.word) >= MIN_FUZZY:  # programering → programmering
+            for key in deletion_keys(term.word):
+                fallback.update(lexeme for word, lexeme in by_key.get(WORD_KEY + key, ())
+                                if word != term.word and within_one_edit(term.word, word))
+        own = set(term.exact) | set(term.prefixes)
+        term.fallback = sorted(x for x in fallback if x not in own and x != term.stem)[:20]
+        if term.word not in known:
+            cuts = [(h, t) for h, t in _splits(term.word) if h in known and t in known]
+            if cuts:  # the longest known head: matematikkspill → matematikk + spill
+                head, tail = max(cuts, key=lambda c: (len(c[0]), len(c[1])))
+                term.parts = [_term(head, False), _term(tail, False)]
+    for left, right in zip(terms, terms[1:]):
+        joined = left.word + right.word  # lese forståelse → leseforståelse
+        found_words = [joined] if joined in known else []
+        if joined.isascii():  # lese forstaelse → leseforståelse
+            found_words += [word for word, _ in by_key.get(SKELETON_KEY + skeleton(joined), ())]
+        for word in found_words:
+            add_alternative(left, word)
+            add_alternative(right, word)
+
+
+# --- synonyms and nynorsk ------------------------------------------------------------------
+
+_DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+@lru_cache(maxsize=1)
+def _synonym_table() -> tuple[dict[str, tuple[str, ...]], tuple[tuple[str, str], ...]]:
+    """Words people type for others (abbreviations), and nynorsk word beginnings with their bokmål
+    ones, from catalogue/data/search_synonyms.csv (columns: kind, word, means)."""
+    words_: dict[str, list[str]] = {}
+    beginnings: list[tuple[str, str]] = []
+    with (_DATA / "search_synonyms.csv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            word, means = normalise(row["word"]).strip(), normalise(row["means"]).strip()
+            if not word or not means:
+                continue
+            if row["kind"] == "nynorsk":
+                beginnings.append((word, means))
+            else:
+                words_.setdefault(word, []).extend(means.split())
+                if row["kind"] == "both":
+                    for other in means.split():
+                        words_.setdefault(other, []).append(word)
+    return {w: tuple(dict.fromkeys(m)) for w, m in words_.items()}, tuple(sorted(beginnings, key=lambda b: -len(b[0])))
+
+
+def synonyms_of(word: str) -> list[str]:
+    """Other words ``word`` stands for: an abbreviation's meaning, a nynorsk form's bokmål form
+    (oppgåver → oppgaver, kjeldekritikk → kildekritikk)."""
+    table, beginnings = _synonym_table()
+    out = list(table.get(word, ()))
+    for nynorsk, bokmaal in beginnings:
+        if word.startswith(nynorsk):
+            out.append(bokmaal + word[len(nynorsk):])
+            break
+    return [w for w in out if w != word]

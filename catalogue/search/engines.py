@@ -37,6 +37,8 @@ class SqliteDialect:
     """SQLite: FTS5 table ``resource_fts`` (columns name, meta, taxonomy, body; rowid = resource id)."""
 
     IDS_SQL = "SELECT group_concat(rowid) AS ids FROM resource_fts WHERE resource_fts MATCH {}"
+    # one of several expressions asked in one statement (… UNION ALL …): its number and its ids
+    MANY_PART_SQL = "SELECT {} AS k, (SELECT group_concat(rowid) FROM resource_fts WHERE resource_fts MATCH {}) AS ids"
     IDS_AMONG_SQL = IDS_SQL + " AND rowid IN (SELECT value FROM json_each({}))"
 
     @staticmethod
@@ -54,11 +56,18 @@ class SqliteDialect:
         """The term in one field, as a relevance check counts it."""
         return f"{{{field}}} : " + self._phrase(_alternatives(term, check))
 
+    def any_of(self, lexemes: list[str] | str, field: str | None = None) -> str:
+        """Any of these exact lexemes, in any field or in ``field``."""
+        lexemes = [lexemes] if isinstance(lexemes, str) else lexemes
+        return (f"{{{field}}} : " if field else "") + self._phrase([(x, False) for x in lexemes])
+
 
 class PostgresDialect:
     """PostgreSQL: ``resource_search.document``, a tsvector with a GIN index (weights = fields)."""
 
     IDS_SQL = "SELECT string_agg(resource::text, ',') AS ids FROM resource_search WHERE document @@ {}::tsquery"
+    MANY_PART_SQL = ("SELECT {}::int AS k, (SELECT string_agg(resource::text, ',') FROM resource_search"
+                     " WHERE document @@ {}::tsquery) AS ids")
     IDS_AMONG_SQL = IDS_SQL + " AND resource = ANY(ARRAY(SELECT json_array_elements_text({}::json)::int))"
 
     @staticmethod
@@ -79,3 +88,8 @@ class PostgresDialect:
     def in_field(self, term: Term, check: str, field: str) -> str:
         """The term in one field, as a relevance check counts it."""
         return self._query(_alternatives(term, check), WEIGHTS[field])
+
+    def any_of(self, lexemes: list[str] | str, field: str | None = None) -> str:
+        """Any of these exact lexemes, in any field or in ``field``."""
+        lexemes = [lexemes] if isinstance(lexemes, str) else lexemes
+        return self._query([(x, False) for x in lexemes], WEIGHTS[field] if field else "")

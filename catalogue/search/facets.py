@@ -13,6 +13,7 @@ far behind). Every worker so answers from what is committed, like a query would.
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -59,7 +60,7 @@ class Snapshot:
     _order: list[int] | None = None
     _rank: dict[int, int] | None = None
     # answers computed from exactly this generation (catalogue.search.listing), dropped with it
-    results: dict[Any, Any] = field(default_factory=dict)
+    results: OrderedDict[Any, bytes] = field(default_factory=OrderedDict)
     # full-text expression → (the resources matching it, the resources changed since it was
     # known, whose membership must be asked again); carried over to the next generation
     matches: dict[str, tuple[int, int]] = field(default_factory=dict)

@@ -13,6 +13,7 @@ bitmaps what to refresh."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import contextvars
 import importlib
 import json
@@ -56,6 +57,8 @@ class Document:
     taxonomy: list[str]  # subjects, levels and their bands, kindergarten areas, platforms, logins
     body: list[str]  # description, languages
     vocabulary: list[tuple[str, str]]  # (word of the name, its lexeme)
+    # (word of any field, its lexeme): ASCII spellings, typos and compounds of query words
+    words: list[tuple[str, str]] = dataclasses.field(default_factory=list)
 
     def fields(self) -> tuple[list[str], list[str], list[str], list[str]]:
         return self.name, self.meta, self.taxonomy, self.body
@@ -88,8 +91,12 @@ def build_document(row: dict, facets: dict[str, list[str]], labels: dict[tuple[s
     body.extend(domain.LANGUAGES.get(lang, "") for lang in facets.get("language", []))
     body.extend(extra.get("body", ()))
 
+    seen: dict[str, None] = {}
+
     def analysed(parts: list[str]) -> list[str]:
-        return analysis.with_reversed(analysis.lexemes(" \n ".join(parts)))
+        found = analysis.words(" \n ".join(parts))
+        seen.update(dict.fromkeys(w for w in found if analysis.vocabulary_word(w)))
+        return analysis.with_reversed(dict.fromkeys(analysis.stem(w) for w in found))
 
     return Document(
         resource_id=row["id"],
@@ -99,6 +106,7 @@ def build_document(row: dict, facets: dict[str, list[str]], labels: dict[tuple[s
         taxonomy=analysed(taxonomy),
         body=analysed(body),
         vocabulary=[(w, analysis.stem(w)) for w in analysis.name_words(row["name"])],
+        words=[(w, analysis.stem(w)) for w in seen],
     )
 
 
@@ -196,7 +204,9 @@ async def _write(documents: list[Document], missing: list[int]) -> None:
                    + " ON CONFLICT (resource) DO UPDATE SET name_key = EXCLUDED.name_key,"
                    " document = EXCLUDED.document", *args)
     vocabulary = sorted({(key, word, lexeme) for d in documents for word, lexeme in d.vocabulary
-                         for key in analysis.deletion_keys(word)})
+                         for key in analysis.deletion_keys(word)}
+                        | {(key, word, lexeme) for word, lexeme in {p for d in documents for p in d.words}
+                           for key in analysis.vocabulary_keys(word)})
     for start in range(0, len(vocabulary), 1000):
         chunk = vocabulary[start:start + 1000]
         await _raw("INSERT INTO search_vocab (key, word, lexeme) VALUES "

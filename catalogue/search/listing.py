@@ -21,12 +21,15 @@ whatever the filters it comes with."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+
+import msgspec
 from dataclasses import dataclass
 from typing import Any
 
 from catalogue.db import current_engine, is_sqlite
-from catalogue.facet_values import facet_values
+from catalogue import domain
 from catalogue.schemas import ResourceSummary
 from catalogue.search import analysis, facets
 from catalogue.search.engines import CHECKS, PostgresDialect, SqliteDialect
@@ -63,7 +66,7 @@ class SearchQuery:
 
 
 _cache_size = Settings.search_cache_size  # until create_app sets it from the environment
-MATCH_SETS_KEPT = 512  # bitsets of full-text expressions per generation (at most 12.5 KB each per 100,000 resources)
+MATCH_SETS_KEPT = 2048  # bitsets of full-text expressions per generation (at most 12.5 KB each per 100,000 resources)
 
 
 def set_cache_size(size: int) -> None:
@@ -88,34 +91,64 @@ def _dialect():
     return SqliteDialect() if is_sqlite(current_engine()) else PostgresDialect()
 
 
-async def _add_typo_alternatives(terms: list[analysis.Term]) -> None:
-    """Words of names one edit away from a query word (kahot → Kahoot), looked up by their
-    deletion keys and confirmed here, so both engines find the same ones."""
+async def _add_vocabulary(terms: list[analysis.Term]) -> None:
+    """One look-up in the vocabulary for every term: words of names one edit away (kahot →
+    Kahoot), ordinary words one edit away (programering), words spelt with æ, ø, å where the query
+    has ae/oe/aa or a/o (brok → brøk), the known words a compound is made of and words written apart
+    that are one word. Confirmed here, so both engines find the same ones."""
     wanted = analysis.fuzzy_candidates(terms)
-    keys = sorted({k for ks in wanted.values() for k in ks})
+    keys = sorted({k for ks in wanted.values() for k in ks} | analysis.vocabulary_lookups(terms))
     if not keys:
         return
-    rows = await execute(f"SELECT DISTINCT word, lexeme FROM search_vocab WHERE key IN ({', '.join('{}' for _ in keys)})",
+    rows = await execute(f"SELECT key, word, lexeme FROM search_vocab WHERE key IN ({', '.join('{}' for _ in keys)})",
                          *keys)
+    names = [r for r in rows if r["key"][:1] not in (analysis.WORD_KEY, analysis.SKELETON_KEY)]
     for term in terms:
         if term.word not in wanted:
             continue
-        matches = sorted({r["lexeme"] for r in rows if r["word"] != term.word
+        matches = sorted({r["lexeme"] for r in names if r["word"] != term.word
                           and analysis.within_one_edit(term.word, r["word"])})
         term.fuzzy_names = [m for m in matches if m != term.stem][:20]
+    analysis.apply_vocabulary(terms, [(r["key"], r["word"], r["lexeme"]) for r in rows])
 
 
 def _ids(text: str | None) -> list[int]:
     return list(map(int, text.split(","))) if text else []
 
 
-async def _matching(snapshot: facets.Snapshot, dialect, expression: str, keep: bool) -> int:
+MANY_AT_ONCE = 40  # expressions asked in one statement at most
+
+
+async def _prefetch(snapshot: facets.Snapshot, dialect, expressions: list[str], keep: bool) -> dict[str, int]:
+    """Ask the index about every expression of a search not known yet in one statement per
+    MANY_AT_ONCE (one round trip instead of one each: most real queries are new)."""
+    kept = snapshot.matches if keep else {}
+    missing = [e for e in dict.fromkeys(expressions) if e not in kept]
+    fetched: dict[str, int] = {}
+    for start in range(0, len(missing), MANY_AT_ONCE):
+        chunk = missing[start:start + MANY_AT_ONCE]
+        if len(chunk) == 1:
+            break  # asked on its own by _matching
+        args: list[Any] = []
+        for number, expression in enumerate(chunk):
+            args += [number, expression]
+        rows = await execute(" UNION ALL ".join(dialect.MANY_PART_SQL for _ in chunk), *args)
+        for row in rows:
+            fetched[chunk[int(row["k"])]] = facets.bits_of(_ids(row["ids"]))
+    return fetched
+
+
+async def _matching(snapshot: facets.Snapshot, dialect, expression: str, keep: bool,
+                    fetched: dict[str, int] | None = None) -> int:
     """The resources whose text matches an engine expression, as a bitset. A bitset known from an
     earlier generation is brought up to date by asking only about the resources changed since.
-    ``keep``: the caller's transaction sees the snapshot's generation, so the result may be kept."""
+    ``keep``: the caller's transaction sees the snapshot's generation, so the result may be kept.
+    ``fetched``: bitsets asked for already (_prefetch)."""
     kept = snapshot.matches
     known = kept.pop(expression, None) if keep else None
-    if known is None:
+    if known is None and fetched and expression in fetched:
+        bits = fetched[expression]
+    elif known is None:
         bits = facets.bits_of(_ids((await execute(dialect.IDS_SQL, expression))[0]["ids"]))
     else:
         bits, unknown = known
@@ -190,10 +223,42 @@ def _visible(snapshot: facets.Snapshot, filters: ResourceFilters, principal: Pri
     return bits
 
 
+# Points that order partial matches: each word matched counts more than where it matched, and a
+# word matched as typed more than one matched only through another spelling or a typo.
+WORD_POINTS, AS_TYPED_POINTS = 1000, 100
+JOINED_POINTS = 3  # the hyphenated word as typed (e-bøker), over its last part only
+
+
 async def search_resources(query: SearchQuery, principal: Principal) -> SearchPage:
     """The page of resources the caller may see that match the query, with facet counts."""
+    page, encoded = await _search(query, principal)
+    return page if page is not None else _DECODER.decode(encoded)
+
+
+async def search_resources_json(query: SearchQuery, principal: Principal) -> bytes:
+    """The same page as search_resources, as the API's JSON body."""
+    page, encoded = await _search(query, principal)
+    return encoded if encoded is not None else msgspec.json.encode(page)
+
+
+_DECODER = msgspec.json.Decoder(SearchPage)
+
+
+async def _search(query: SearchQuery, principal: Principal) -> tuple[SearchPage | None, bytes | None]:
+    """The page, or its JSON when it was kept. Kept answers are JSON bytes, not objects: a
+    collector pass never has to walk them (thousands of kept pages of objects made every full
+    collection, and with it some requests, slower than computing the answer)."""
     validate_filters(query.filters)
-    terms = analysis.parse_query(query.q or "")
+    parsed = analysis.analyse_query(query.q or "")
+    terms = parsed.terms
+    notices: list[str] = []
+    filters = query.filters
+    if parsed.levels:
+        notices.append("levels_from_query")
+        if not filters.levels and not filters.bands:  # "matte 5-7": the range is the level filter
+            filters = dataclasses.replace(filters, levels=parsed.levels)
+    if parsed.uncovered_level:
+        notices.append("level_not_covered")
     sort = query.sort or ("relevance" if terms else "name")
     if sort == "relevance" and not terms:
         sort = "name"
@@ -205,18 +270,42 @@ async def search_resources(query: SearchQuery, principal: Principal) -> SearchPa
         if not keep:
             key = None
         if key is not None and (cached := snapshot.results.get(key)) is not None:
-            return cached
-        matched = None
+            return None, cached
+        matched = 0 if parsed.uncovered_level and not terms else None  # only "vgs": nothing
+        as_typed: list[int] = []  # per term: the resources matching it as typed
+        per_term: list[int] = []  # per term: also through other spellings and typos
+        fetched: dict[str, int] = {}
         if terms:
-            await _add_typo_alternatives(terms)
+            await _add_vocabulary(terms)
+            expressions = []
             for term in terms:
-                bits = await _matching(snapshot, dialect, dialect.anywhere(term), keep)
+                expressions.append(dialect.anywhere(term))
+                expressions += [dialect.anywhere(part) for part in term.parts]
+                if term.fallback:
+                    expressions.append(dialect.any_of(term.fallback))
+                if sort == "relevance":
+                    expressions += [dialect.in_field(term, check, field) for check, field, _ in CHECKS]
+                    if term.joined:
+                        expressions.append(dialect.any_of(term.joined))
+            fetched = await _prefetch(snapshot, dialect, expressions, keep)
+            for term in terms:
+                bits = await _matching(snapshot, dialect, dialect.anywhere(term), keep, fetched)
+                if term.parts:  # matematikkspill: matematikk and spill
+                    both = None
+                    for part in term.parts:
+                        part_bits = await _matching(snapshot, dialect, dialect.anywhere(part), keep, fetched)
+                        both = part_bits if both is None else both & part_bits
+                    bits |= both or 0
+                as_typed.append(bits)
+                if term.fallback:
+                    bits |= await _matching(snapshot, dialect, dialect.any_of(term.fallback), keep, fetched)
+                per_term.append(bits)
                 matched = bits if matched is None else matched & bits
 
-        selected = {name: snapshot.union(keys) for name, keys in _filter_keys(query.filters).items()}
+        selected = {name: snapshot.union(keys) for name, keys in _filter_keys(filters).items()}
 
         def base(omit: str | None = None) -> int:
-            bits = _visible(snapshot, query.filters, principal, omit == "status")
+            bits = _visible(snapshot, filters, principal, omit == "status")
             if matched is not None:
                 bits &= matched
             for name, accepted in selected.items():
@@ -225,20 +314,35 @@ async def search_resources(query: SearchQuery, principal: Principal) -> SearchPa
             return bits
 
         hits = base()
+        partial = False
+        if not hits and len(terms) > 1:  # nothing has every word: the best partial matches
+            matched = 0
+            for bits in per_term:
+                matched |= bits
+            hits = base()
+            partial = bool(hits)
+            if partial:
+                notices.append("partial")
         total = hits.bit_count()
         counts = _count_facets(snapshot, base, selected) if query.facets else {}
         wanted = query.offset + query.limit
         if sort in ("name", "-name"):
             page_ids = snapshot.first_by_name(hits, wanted, descending=sort == "-name")[query.offset:]
         elif sort == "relevance":
-            weighted = [(await _matching(snapshot, dialect, dialect.in_field(term, check, field), keep), points)
-                        for term in terms for check, field, points in CHECKS] if hits else []
+            weighted = []
+            if hits:
+                if partial:
+                    weighted += [(bits, WORD_POINTS) for bits in per_term]
+                weighted += [(typed, AS_TYPED_POINTS) for typed, bits in zip(as_typed, per_term) if typed != bits]
+                weighted += [(await _matching(snapshot, dialect, dialect.in_field(term, check, field), keep, fetched),
+                              points) for term in terms for check, field, points in CHECKS]
+                weighted += [(await _matching(snapshot, dialect, dialect.any_of(term.joined), keep, fetched),
+                              JOINED_POINTS) for term in terms if term.joined]
             page_ids = _by_relevance(snapshot, hits, weighted, wanted)[query.offset:]
         else:
             page_ids = await _by_date(facets.ids_of(hits), DATE_SORTS[sort], query.limit, query.offset)
-        rows = await _rows(page_ids)
+        rows, values = await _rows(page_ids)
 
-    values = await facet_values(page_ids)
     visible = visible_statuses(principal)
     if visible is not None:  # never show what the caller may not see, even from a stale index
         rows = [r for r in rows if r["status"] in visible and (
@@ -255,13 +359,16 @@ async def search_resources(query: SearchQuery, principal: Principal) -> SearchPa
         for r in rows
     ]
     page = SearchPage(items=items, total=total, limit=query.limit, offset=query.offset,
-                      facets=_facets_out(counts, query) if query.facets else {})
-    if key is not None:
-        kept = snapshot.results
-        kept[key] = page
-        while len(kept) > _cache_size:
-            kept.pop(next(iter(kept)))
-    return page
+                      facets=_facets_out(counts, filters) if query.facets else {}, notices=notices,
+                      levels_from_query=parsed.levels)
+    if key is None:
+        return page, None
+    encoded = msgspec.json.encode(page)
+    kept = snapshot.results
+    kept[key] = encoded
+    while len(kept) > _cache_size:
+        kept.popitem(last=False)  # the oldest first, in constant time
+    return None, encoded
 
 
 def _count_facets(snapshot: facets.Snapshot, base, selected: dict[str, int]) -> dict[str, dict[str, int]]:
@@ -294,15 +401,31 @@ async def _by_date(ids: list[int], order: str, limit: int, offset: int) -> list[
     return [r["id"] for r in rows]
 
 
-async def _rows(ids: list[int]) -> list[dict[str, Any]]:
+_FIELD_OF = {facet: name for name, facet in domain.FACET_FIELDS.items()}
+
+
+async def _rows(ids: list[int]) -> tuple[list[dict[str, Any]], dict[int, dict[str, list[str]]]]:
+    """The page's rows in the order of ``ids`` and each one's facet values by API field name, in
+    their stored order (as catalogue.facet_values gives them), read in one statement."""
     if not ids:
-        return []
+        return [], {}
+    aggregate = ("(SELECT group_concat(f, '|') FROM (SELECT facet || ' ' || value AS f FROM resource_facet"
+                 " WHERE resource = r.id ORDER BY facet, position, value))") if is_sqlite(current_engine()) else \
+        ("(SELECT string_agg(facet || ' ' || value, '|' ORDER BY facet, position, value) FROM resource_facet"
+         " WHERE resource = r.id)")
     rows = await execute(
         "SELECT r.id, r.name, r.kind, r.status, r.in_base_package, r.restrictions, r.url, r.is_demo, r.version,"
-        f" v.name AS vendor_name FROM resource r LEFT JOIN vendor v ON v.id = r.vendor"
+        f" v.name AS vendor_name, {aggregate} AS facets FROM resource r LEFT JOIN vendor v ON v.id = r.vendor"
         f" WHERE r.id IN ({', '.join('{}' for _ in ids)})", *ids)
     by_id = {r["id"]: r for r in rows}
-    return [by_id[i] for i in ids if i in by_id]
+    values: dict[int, dict[str, list[str]]] = {}
+    for r in rows:
+        own = values[r["id"]] = {f: [] for f in domain.FACET_FIELDS}
+        if r["facets"]:
+            for pair in r["facets"].split("|"):
+                facet, value = pair.split(" ", 1)
+                own[_FIELD_OF[facet]].append(value)
+    return [by_id[i] for i in ids if i in by_id], values
 
 
 def _selection_of(filters: ResourceFilters) -> dict[str, list[str]]:
@@ -314,9 +437,9 @@ def _selection_of(filters: ResourceFilters) -> dict[str, list[str]]:
     }
 
 
-def _facets_out(counts: dict[str, dict[str, int]], query: SearchQuery) -> dict[str, list[FacetValue]]:
+def _facets_out(counts: dict[str, dict[str, int]], filters: ResourceFilters) -> dict[str, list[FacetValue]]:
     out = {}
-    selection = _selection_of(query.filters)
+    selection = _selection_of(filters)
     for name in FACET_FILTER:
         values = {v: n for v, n in counts.get(name, {}).items() if n}
         for value in selection[name]:  # a selected value is listed even when nothing has it

@@ -21,3 +21,8 @@ class SearchPage(Struct, kw_only=True):
     limit: int
     offset: int
     facets: dict[str, list[FacetValue]]
+    # what the search made of the words: "partial" (no resource has every word; those with the most
+    # are shown), "levels_from_query" (a range such as 5-7 in the words was used as the level
+    # filter, unless one was chosen), "level_not_covered" (a level outside barnehage and 1–10 was named)
+    notices: list[str] = []
+    levels_from_query: list[str] = []

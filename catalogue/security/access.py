@@ -103,9 +103,20 @@ def routes_without_rule(app) -> list[str]:
     return missing
 
 
+# Why a token was refused, said so that whoever holds it can put it right (the reasons tell
+# nothing about what the service holds).
+_REFUSALS = {
+    "unknown key": "it is signed with a key this service does not have (made with another SIGNING_KEY or VAR_DIR?)",
+    "unknown or inactive user": "it names a user this service does not have or who is no longer active"
+                                " (made against another database?)",
+    "token rejected: ExpiredSignatureError": "it has expired",
+}
+
+
 def _unauthorized(reason: str) -> NotAuthorizedException:
+    said = _REFUSALS.get(reason, reason)
     return NotAuthorizedException(
-        "The access token is missing, invalid or expired.",
+        f"The access token is missing, invalid or expired: {said}.",
         headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
     )
 

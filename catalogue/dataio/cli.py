@@ -109,3 +109,98 @@ def add_commands(subparsers) -> None:
     load.add_argument("--replace", action="store_true",
                       help="delete everything in the target database first (it must otherwise be empty)")
     load.set_defaults(func=cmd_import)
+    add_resource_commands(subparsers)
+
+
+# --- the catalogue from a spreadsheet ------------------------------------------------------------
+
+MAX_SHEET_BYTES = 20 * 1024 * 1024
+
+
+@contextmanager
+def _row_progress(label: str) -> Iterator:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield None
+        return
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+                  transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+async def _sheet_import(settings: Settings, sheet, apply: bool, in_use: bool, progress):
+    import getpass
+
+    from catalogue.dataio import resource_import
+    from catalogue.security.access import Principal
+
+    await _open(settings)
+    if not apply:
+        return await resource_import.check(sheet, in_use, progress)
+    try:
+        who = getpass.getuser()
+    except Exception:  # no user name in this environment
+        who = "unknown"
+    actor = Principal(name=f"regnearkimport (kommandolinje, {who})")
+    return await resource_import.apply(sheet, actor, in_use, progress)
+
+
+def cmd_resources_import(args: argparse.Namespace) -> int:
+    from catalogue import spreadsheets
+    from catalogue.dataio import resource_import
+
+    path = Path(args.file)
+    try:
+        size = path.stat().st_size
+        if size > MAX_SHEET_BYTES:
+            print(f"Filen er for stor ({size // (1024 * 1024)} MB); grensen er {MAX_SHEET_BYTES // (1024 * 1024)} MB.",
+                  file=sys.stderr)
+            return 1
+        content = path.read_bytes()
+    except OSError as exc:
+        print(f"Kan ikke lese {path}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    started = time.perf_counter()
+    try:
+        sheet = resource_import.read_sheet(content, path.name)
+    except spreadsheets.SpreadsheetError as exc:
+        print(f"Ingenting importert: {path.name} kan ikke leses som regneark ({exc}).", file=sys.stderr)
+        return 1
+    with _row_progress("Skriver" if args.apply else "Sjekker") as progress:
+        plan = asyncio.run(_sheet_import(Settings.from_env(), sheet, args.apply, args.in_use, progress))
+    if args.json:
+        print(resource_import.plan_json(plan))
+    else:
+        lines = resource_import.report_lines(plan, applied=args.apply and not plan.problems)
+        print("\n".join(lines))
+    seconds = time.perf_counter() - started
+    if plan.problems:
+        print("Ingenting importert.", file=sys.stderr)
+        return 1
+    if args.apply:
+        print(f"Skrevet på {seconds:.1f} s.", file=sys.stderr)
+    else:
+        print(f"Prøvekjøring ({seconds:.1f} s): ingenting er skrevet. Kjør igjen med --apply for å importere.",
+              file=sys.stderr)
+    return 0
+
+
+def add_resource_commands(subparsers) -> None:
+    """Add ``resources import`` to the ``catalogue`` command's subparsers."""
+    resources = subparsers.add_parser("resources", help="the catalogue from and to spreadsheets")
+    actions = resources.add_subparsers(dest="resources_command", required=True)
+    sheet = actions.add_parser("import", help="import resources from a CSV or XLSX sheet (a dry run unless --apply)")
+    sheet.add_argument("file", help="the sheet (.csv or .xlsx)")
+    sheet.add_argument("--apply", action="store_true", help="write what the dry run reports")
+    sheet.add_argument("--in-use", action="store_true",
+                       help="new resources are already in use (published) rather than drafts")
+    sheet.add_argument("--json", action="store_true", help="the report as JSON")
+    sheet.set_defaults(func=cmd_resources_import)

@@ -12,6 +12,7 @@ report is read by the person who made the sheet."""
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import json
 import re
@@ -37,6 +38,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "logins": ("pålogging", "innlogging", "login", "logins"),
     "languages": ("språk", "målform", "languages"),
     "dpa": ("databehandleravtale", "databehandleravtale ja/nei", "dba", "databehandleravtale (ja/nei)"),
+    "dpa_date": ("avtaledato", "databehandleravtale dato", "dba dato", "dato for databehandleravtale"),
+    "dpa_reference": ("avtalereferanse", "databehandleravtale referanse", "dba referanse", "referanse"),
     "in_base_package": ("grunnpakke", "grunnpakken", "i grunnpakken", "grunnpakke ja/nei"),
     "licence_model": ("lisensmodell", "lisens", "licence_model"),
     "annual_cost_nok": ("årlig kostnad", "kostnad per år", "kostnad", "pris", "annual_cost_nok"),
@@ -196,6 +199,37 @@ def _number(value: Any) -> int:
     return value
 
 
+def _day(value: Any) -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    text = str(value).strip()
+    match = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", text)
+    try:
+        if match:
+            return datetime.date(int(match[3]), int(match[2]), int(match[1]))
+        return datetime.date.fromisoformat(text[:10])
+    except ValueError:
+        raise ValueError(f"skriv datoen som dd.mm.åååå, ikke «{value}»") from None
+
+
+def _privacy_fields(values: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """The privacy record's DPA fields from the row, and a note when a signed DPA lacks its date or
+    reference (then it is recorded as in progress, which the privacy adviser completes)."""
+    status = values["dpa"]
+    fields: dict[str, Any] = {"dpa_status": status}
+    if values.get("dpa_date"):
+        fields["dpa_date"] = values["dpa_date"].isoformat()
+    if values.get("dpa_reference"):
+        fields["dpa_reference"] = values["dpa_reference"]
+    if status == "signed" and not (values.get("dpa_date") and values.get("dpa_reference")):
+        fields["dpa_status"] = "in_progress"
+        return fields, ("databehandleravtalen føres som «under arbeid» til dato og referanse er lagt inn "
+                        "(kolonnene «avtaledato» og «avtalereferanse»)")
+    return fields, None
+
+
 def _label_lookup(labels: dict[str, str]) -> dict[str, str]:
     lookup = {norm(code): code for code in labels}
     lookup.update({norm(label): code for code, label in labels.items()})
@@ -264,9 +298,15 @@ class Checker:
             name = FACET_TO_FIELD.get(f["facet"])
             if current is not None and name in current:
                 current[name].append(f["value"])
-        for p in await PrivacyRecord.select(PrivacyRecord.resource, PrivacyRecord.dpa_status):
+        for p in await PrivacyRecord.select(PrivacyRecord.resource, PrivacyRecord.dpa_status,
+                                            PrivacyRecord.dpa_date, PrivacyRecord.dpa_reference):
             if p["resource"] in self.existing:
-                self.existing[p["resource"]]["dpa_status"] = p["dpa_status"]
+                self.existing[p["resource"]].update(
+                    dpa_status=p["dpa_status"], dpa_reference=p["dpa_reference"],
+                    dpa_date=p["dpa_date"].isoformat() if hasattr(p["dpa_date"], "isoformat") else p["dpa_date"])
+        from catalogue.resources import known_codes
+
+        self.codes = await known_codes()
         self.by_url = {_url_key(r["url"]): i for i, r in self.existing.items() if r["url"]}
         self.by_name = {norm(r["name"]): i for i, r in self.existing.items()}
 
@@ -339,6 +379,12 @@ class Checker:
             return code
         if name in ("annual_cost_nok", "licence_count"):
             return _number(cell)
+        if name == "dpa_date":
+            return _day(cell)
+        if name == "dpa_reference":
+            if len(str(cell)) > 100:
+                raise ValueError("er for lang (høyst 100 tegn)")
+            return str(cell).strip()
         return text
 
     def outcome(self, record: spreadsheets.Row, seen: dict[str, int]) -> Outcome:
@@ -378,16 +424,35 @@ class Checker:
                                                          *LIST_FIELDS) if k in values}
         fields["vendor"] = msgspec.to_builtins(self._vendor(values))
         fields["status"] = "published" if values.get("in_use", self.in_use) else "draft"
+        note = None
         if "dpa" in values:
-            fields["privacy"] = {"dpa_status": values["dpa"]}
+            fields["privacy"], note = _privacy_fields(values)
         try:
-            outcome.body = msgspec.convert(fields, ResourceCreate)
+            body = msgspec.convert(fields, ResourceCreate)
         except msgspec.ValidationError as exc:
             outcome.reasons.append(_msgspec_reason(exc, self.columns))
             return outcome
+        refused = self._domain_errors(body.privacy, {f: getattr(body, f) for f in LIST_FIELDS})
+        if refused:
+            outcome.reasons += refused
+            return outcome
+        outcome.body = body
         outcome.action = "create"
         outcome.reasons = ["ny ressurs" + (" (i bruk)" if fields["status"] == "published" else " (utkast)")]
+        if note:
+            outcome.reasons.append(note)
         return outcome
+
+    def _domain_errors(self, privacy: PrivacyRecordBody | None, facets: dict[str, list[str]]) -> list[str]:
+        """The catalogue's own rules, as the API applies them, so that what the dry run accepts is written."""
+        from catalogue.problems import FieldErrors
+        from catalogue.resources import check_privacy, check_references
+
+        errors = FieldErrors()
+        if privacy is not None:
+            check_privacy(privacy, errors)
+        check_references(facets, self.codes, errors)
+        return [f"{e['field']}: {e['message']}" for e in errors.errors]
 
     def _update(self, outcome: Outcome, values: dict[str, Any], resource_id: int) -> Outcome:
         current = self.existing[resource_id]
@@ -405,9 +470,12 @@ class Checker:
             changes["vendor"] = msgspec.to_builtins(self._vendor(values))
         labels = {**{k: self.columns.get(k, k) for k in COLUMNS}}
         outcome.reasons = [f"endrer «{labels.get(k, k)}»" for k in changes]
-        if "dpa" in values and values["dpa"] != current.get("dpa_status"):
-            outcome.reasons.append(f"endrer «{self.columns['dpa']}»")
-            changes["_dpa"] = values["dpa"]
+        if "dpa" in values:
+            fields, note = _privacy_fields(values)
+            if fields["dpa_status"] != current.get("dpa_status") or any(
+                    fields.get(k) and str(fields[k]) != str(current.get(k)) for k in ("dpa_date", "dpa_reference")):
+                outcome.reasons.append(f"endrer «{self.columns['dpa']}»" + (f" ({note})" if note else ""))
+                changes["_dpa"] = fields
         if not changes:
             outcome.action = "unchanged"
             outcome.reasons = ["som før"]
@@ -432,6 +500,8 @@ def _url_key(url: str) -> str:
 
 def read_sheet(content: bytes, filename: str) -> spreadsheets.Sheet:
     """The upload as a sheet; spreadsheets.SpreadsheetError for one that is not a readable table."""
+    if not content.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) and (b"\x00" in content[:65536] or content.startswith(b"%PDF")):
+        raise spreadsheets.SpreadsheetError("the file is not a text (CSV) file or an XLSX workbook")
     return spreadsheets.read(content, filename, keep_formulas=True)
 
 
@@ -489,7 +559,7 @@ async def apply(sheet: spreadsheets.Sheet, actor, in_use: bool = False,
                     from catalogue.resources import _privacy_out
 
                     row = await PrivacyRecord.select().where(PrivacyRecord.resource == outcome.resource_id).first()
-                    record = msgspec.structs.replace(_privacy_out(row), dpa_status=dpa)
+                    record = msgspec.convert({**msgspec.to_builtins(_privacy_out(row)), **dpa}, PrivacyRecordBody)
                     patch = msgspec.structs.replace(patch, privacy=record) if patch else ResourcePatch(privacy=record)
                 await patch_resource(outcome.resource_id, patch, None, actor)
             if progress and (index % 200 == 0 or index == len(todo)):

@@ -246,3 +246,53 @@ def test_the_command_line_does_a_dry_run_unless_apply_is_given(settings, tmp_pat
     broken = run(str(tmp_path / "ikke.xlsx"))
     assert broken.returncode == 1 and "kan ikke leses som regneark" in broken.stderr
     assert "Traceback" not in broken.stderr
+
+
+# --- export ---------------------------------------------------------------------------------------
+
+
+def test_the_catalogue_exports_as_csv_xlsx_and_json_with_the_search_filters(api):
+    plan_of(api, csv_content(), apply=True, in_use=True)
+    staff = api.headers("staff", user="laerer")
+    as_json = api.get("/api/v1/resources/export?format=json&subject=MAT", headers=staff)
+    assert as_json.status_code == 200, as_json.text
+    names = sorted(item["name"] for item in as_json.json()["items"])
+    assert names == ["Alt i ett", "Brøkmester"]
+    assert "attachment" in as_json.headers["content-disposition"]
+
+    as_csv = api.get("/api/v1/resources/export?format=csv&level=8", headers=staff)
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    text = as_csv.content.decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("Navn;Leverandør;")
+    assert "Livssyn i dag" in text and "Alt i ett" in text and "Brøkmester" not in text
+
+    as_xlsx = api.get("/api/v1/resources/export?format=xlsx&q=lesehesten", headers=staff)
+    sheet = spreadsheets.read(as_xlsx.content, "eksport.xlsx")
+    assert [row.cells["Navn"] for row in sheet.rows] == ["Lesehesten"]
+
+    assert api.get("/api/v1/resources/export?format=pdf", headers=staff).status_code == 400
+    assert api.get("/api/v1/resources/export?format=csv&level=13", headers=staff).status_code in (400, 422)
+    assert api.get("/api/v1/resources/export?format=csv").status_code == 401
+
+
+def test_drafts_are_exported_only_to_those_who_may_see_them(api):
+    plan_of(api, csv_content(rows=ROWS[:2]), apply=True)  # drafts
+    staff = api.headers("staff", user="laerer")
+    assert api.get("/api/v1/resources/export?format=json", headers=staff).json()["count"] == 0
+    sector = api.headers("sector_reviewer", user="vkko")
+    everything = api.get("/api/v1/resources/export?format=json&status=draft", headers=sector).json()
+    assert everything["count"] == 2
+
+
+def test_an_exported_sheet_imports_again_unchanged(api):
+    from catalogue.demo import seed_demo
+
+    assert api.run(seed_demo) is True
+    admin = api.headers("admin", user="systemeier")
+    for fmt in ("csv", "xlsx"):
+        exported = api.get(f"/api/v1/resources/export?format={fmt}&status=published&status=draft", headers=admin)
+        assert exported.status_code == 200
+        plan = plan_of(api, exported.content, filename=f"eksport.{fmt}")
+        assert not plan.problems
+        assert plan.rows and {r.action for r in plan.rows} == {"unchanged"}, \
+            [(r.row, r.name, r.reasons) for r in plan.rows if r.action != "unchanged"][:5]

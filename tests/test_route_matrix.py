@@ -218,6 +218,8 @@ SPEC = {
     ("GET", "/kvalitetsmelding.xlsx"): INSIDERS,
     ("GET", "/kvalitetsmelding.csv"): INSIDERS,
     ("GET", "/api/v1/annual-report"): INSIDERS,
+    # the catalogue as a spreadsheet
+    ("GET", "/api/v1/resources/export"): SIGNED_IN,
 }
 # Framework routes: the OpenAPI document and static files are public by design.
 FRAMEWORK = re.compile(r"^/(schema|static)(/|$)")

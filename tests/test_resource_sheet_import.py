@@ -296,3 +296,76 @@ def test_an_exported_sheet_imports_again_unchanged(api):
         assert not plan.problems
         assert plan.rows and {r.action for r in plan.rows} == {"unchanged"}, \
             [(r.row, r.name, r.reasons) for r in plan.rows if r.action != "unchanged"][:5]
+
+
+# --- the page ------------------------------------------------------------------------------------
+
+HTML = {"Accept": "text/html"}
+
+
+def _upload(api, csrf: str, content: bytes, filename: str = "ressurser.csv", in_use: str = "nei"):
+    return api.post("/ressurser/import", data={"_csrf_token": csrf, "in_use": in_use},
+                    files={"file": (filename, content, "text/csv")}, headers=HTML, follow_redirects=False)
+
+
+def _location(response) -> str:
+    assert response.status_code == 303, (response.status_code, response.text[:800])
+    return response.headers["location"]
+
+
+def test_the_sector_office_checks_a_sheet_on_the_page_then_confirms_it(api):
+    import re
+
+    csrf = api.login_page("sector_reviewer", user="vkko")
+    form = api.get("/ressurser/import", headers=HTML)
+    assert form.status_code == 200 and "Sjekk regnearket" in form.text
+    empty = _upload(api, csrf, b"")
+    assert empty.status_code == 422 and "Filen er tom." in empty.text
+
+    content = csv_content(encoding="cp1252", rows=ROWS + [["Tegneskolen", "Tegn AS", "", "https://t.example.no",
+                                                           "Skapende verktøy", "vg1", "KHV", "web", "feide", "nei",
+                                                           "nei", "", "", ""]])
+    result = api.get(_location(_upload(api, csrf, content, in_use="ja")), headers=HTML).text
+    assert "Sjekket. Ingenting er endret ennå." in result
+    assert "Opprettes" in result and "Avvist" in result and "ukjent trinn «vg1»" in result
+    assert resources(api) == {}
+    import_id = re.search(r'action="/ressurser/import/(\d+)/bruk"', result)[1]
+    done = api.post(f"/ressurser/import/{import_id}/bruk", data={"_csrf_token": csrf}, headers=HTML,
+                    follow_redirects=False)
+    shown = api.get(_location(done), headers=HTML).text
+    assert "Importert" in shown and "Opprettet" in shown
+    found = resources(api)
+    assert len(found) == len(ROWS) and all(r["status"] == "published" for r in found.values())
+    again = api.post(f"/ressurser/import/{import_id}/bruk", data={"_csrf_token": csrf}, headers=HTML,
+                     follow_redirects=False)
+    assert again.status_code == 409 and "allerede importert" in again.text
+    assert len(resources(api)) == len(ROWS)
+
+
+def test_a_confirmation_after_the_catalogue_changed_is_refused_and_nothing_is_written(api):
+    import re
+
+    csrf = api.login_page("admin", user="systemeier")
+    first = api.get(_location(_upload(api, csrf, csv_content(rows=ROWS[:2]))), headers=HTML).text
+    first_id = re.search(r'action="/ressurser/import/(\d+)/bruk"', first)[1]
+    plan_of(api, csv_content(rows=ROWS[:1]), apply=True)  # someone imports Brøkmester meanwhile
+    stale = api.post(f"/ressurser/import/{first_id}/bruk", data={"_csrf_token": csrf}, headers=HTML,
+                     follow_redirects=False)
+    assert stale.status_code == 409 and "Katalogen er endret" in stale.text
+    assert set(resources(api)) == {"Brøkmester"}
+
+
+def test_a_broken_or_misheaded_sheet_is_explained_on_the_page(api):
+    csrf = api.login_page("sector_reviewer", user="vkko")
+    broken = _upload(api, csrf, b"PK\x03\x04junk", filename="ark.xlsx")
+    assert broken.status_code == 422 and "ikke et gyldig XLSX-regneark" in broken.text
+    misheaded = api.get(_location(_upload(api, csrf, csv_content(
+        header=["Navn", "Leverandr", "Nettadresse", "Type"], rows=[["A", "B", "https://a.example.no", "x"]]))),
+        headers=HTML).text
+    assert "Regnearket kan ikke importeres" in misheaded and "mente du «leverandør»?" in misheaded
+    assert 'action="/ressurser/import/' not in misheaded  # nothing to confirm
+
+
+def test_only_the_sector_office_and_admins_import(api):
+    api.login_page("ict_mentor", user="mentor")
+    assert api.get("/ressurser/import", headers=HTML).status_code == 403

@@ -537,10 +537,21 @@ async def check(sheet: spreadsheets.Sheet, in_use: bool = False,
     return plan
 
 
+class StalePlan(Exception):
+    """The catalogue changed between the dry run and the confirmation: the rows would do otherwise."""
+
+
+def signature(plan: Plan) -> list[list[Any]]:
+    """What the rows do, to tell whether a new check finds the same as the dry run did."""
+    return [[r.row, r.action, r.resource_id] for r in plan.rows]
+
+
 async def apply(sheet: spreadsheets.Sheet, actor, in_use: bool = False,
-                progress: Callable[[int, int], None] | None = None) -> Plan:
+                progress: Callable[[int, int], None] | None = None,
+                expected: list[list[Any]] | None = None) -> Plan:
     """Check the sheet again and write what the check finds, in one transaction: the rows to create
-    and update; refused rows are left out and reported."""
+    and update; refused rows are left out and reported. With ``expected`` (a dry run's signature),
+    StalePlan when the check now finds otherwise, and nothing is written."""
     from catalogue.db import write_transaction
     from catalogue.resources import create_resource, patch_resource
     from catalogue.tables import PrivacyRecord
@@ -549,6 +560,8 @@ async def apply(sheet: spreadsheets.Sheet, actor, in_use: bool = False,
         plan = await check(sheet, in_use)
         if plan.problems:
             return plan
+        if expected is not None and signature(plan) != expected:
+            raise StalePlan()
         todo = [r for r in plan.rows if r.action in ("create", "update")]
         for index, outcome in enumerate(todo, start=1):
             if outcome.action == "create":
@@ -581,7 +594,98 @@ def report_lines(plan: Plan, applied: bool) -> list[str]:
     return lines
 
 
+def plan_data(plan: Plan) -> dict[str, Any]:
+    return {"problems": plan.problems, "notes": plan.notes,
+            "counts": {a: plan.count(a) for a in ("create", "update", "unchanged", "refused")},
+            "rows": [{"row": r.row, "action": r.action, "name": r.name, "resource_id": r.resource_id,
+                      "reasons": r.reasons} for r in plan.rows]}
+
+
 def plan_json(plan: Plan) -> str:
-    return json.dumps({"problems": plan.problems, "notes": plan.notes,
-                       "rows": [{"row": r.row, "action": r.action, "name": r.name, "resource_id": r.resource_id,
-                                 "reasons": r.reasons} for r in plan.rows]}, ensure_ascii=False, indent=1)
+    return json.dumps(plan_data(plan), ensure_ascii=False, indent=1)
+
+
+# --- the page's flow: upload and dry run, then confirm ---------------------------------------------
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+async def upload(content: bytes, filename: str, in_use: bool, principal) -> int:
+    """Check an uploaded sheet and keep it with its dry run; returns the upload's id. Problem 422
+    for a file that is not a readable sheet."""
+    import hashlib
+
+    from catalogue.db import write_transaction
+    from catalogue.dataio.tables import ResourceSheetImport
+    from catalogue.problems import Problem
+    from catalogue.resources import now
+    from workflows import audit
+
+    try:
+        sheet = read_sheet(content, filename)
+    except spreadsheets.SpreadsheetError as exc:
+        raise Problem(422, f"file: {exc}", type_slug="unreadable-spreadsheet",
+                      errors=[{"field": "file", "message": str(exc)}]) from None
+    plan = await check(sheet, in_use)
+    data = plan_data(plan)
+    data["signature"] = signature(plan)
+    digest = hashlib.sha256(content).hexdigest()
+    async with write_transaction():
+        inserted = await ResourceSheetImport.insert(ResourceSheetImport(
+            filename=(filename or "ressurser")[:255], sha256=digest, content=content, in_use=in_use,
+            plan=json.dumps(data, ensure_ascii=False), status="invalid" if plan.problems else "checked",
+            uploaded_by=principal.user_id, uploaded_by_label=principal.label, created_at=now(),
+        )).returning(ResourceSheetImport.id)
+        upload_id = inserted[0]["id"]
+        await audit.append("resource_import.check", "resource_import", upload_id,
+                           {"filename": filename, "sha256": digest, **data["counts"]},
+                           actor=principal.label, actor_user_id=principal.user_id)
+    return upload_id
+
+
+async def get_upload(upload_id: int) -> dict[str, Any]:
+    from catalogue.dataio.tables import ResourceSheetImport
+    from catalogue.problems import Problem
+
+    row = await ResourceSheetImport.select(
+        *[c for c in ResourceSheetImport._meta.columns if c._meta.name != "content"]).where(
+        ResourceSheetImport.id == upload_id).first()
+    if row is None:
+        raise Problem(404, f"No spreadsheet import with id {upload_id}.")
+    plan = row["plan"]
+    row["plan"] = json.loads(plan) if isinstance(plan, str) else plan
+    return row
+
+
+async def confirm(upload_id: int, principal) -> dict[str, Any]:
+    """Apply a checked upload as its dry run showed it. Problem 409 when it was applied already,
+    had problems, or the catalogue changed so that the rows would now do otherwise."""
+    from catalogue.db import write_transaction
+    from catalogue.dataio.tables import ResourceSheetImport
+    from catalogue.problems import Problem
+    from catalogue.resources import now
+    from workflows import audit
+
+    async with write_transaction():
+        row = await get_upload(upload_id)
+        if row["status"] == "applied":
+            raise Problem(409, "This spreadsheet has been imported already.", type_slug="import-applied")
+        if row["status"] != "checked":
+            raise Problem(409, "The spreadsheet cannot be imported; correct it and upload it again.",
+                          type_slug="import-invalid")
+        stored = await ResourceSheetImport.select(ResourceSheetImport.content).where(
+            ResourceSheetImport.id == upload_id).first()
+        sheet = read_sheet(bytes(stored["content"]), row["filename"])
+        try:
+            plan = await apply(sheet, principal, row["in_use"], expected=row["plan"]["signature"])
+        except StalePlan:
+            raise Problem(409, "The catalogue changed after the spreadsheet was checked; upload it again to check "
+                               "it against the catalogue as it is now.", type_slug="import-stale") from None
+        data = {**plan_data(plan), "signature": signature(plan)}
+        await ResourceSheetImport.update({ResourceSheetImport.status: "applied",
+                                          ResourceSheetImport.applied_at: now(),
+                                          ResourceSheetImport.plan: json.dumps(data, ensure_ascii=False)}).where(
+            ResourceSheetImport.id == upload_id)
+        await audit.append("resource_import.apply", "resource_import", upload_id, data["counts"],
+                           actor=principal.label, actor_user_id=principal.user_id)
+    return await get_upload(upload_id)

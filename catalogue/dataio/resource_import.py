@@ -553,7 +553,8 @@ async def apply(sheet: spreadsheets.Sheet, actor, in_use: bool = False,
     and update; refused rows are left out and reported. With ``expected`` (a dry run's signature),
     StalePlan when the check now finds otherwise, and nothing is written."""
     from catalogue.db import write_transaction
-    from catalogue.resources import create_resource, patch_resource
+    from catalogue.resources import patch_resource
+    from catalogue.search.bulk import import_resources
     from catalogue.tables import PrivacyRecord
 
     async with write_transaction():
@@ -562,21 +563,30 @@ async def apply(sheet: spreadsheets.Sheet, actor, in_use: bool = False,
             return plan
         if expected is not None and signature(plan) != expected:
             raise StalePlan()
-        todo = [r for r in plan.rows if r.action in ("create", "update")]
-        for index, outcome in enumerate(todo, start=1):
-            if outcome.action == "create":
-                outcome.resource_id = await create_resource(outcome.body, actor, status=outcome.body.status)
-            else:
-                patch, dpa = outcome.body
-                if dpa is not None:
-                    from catalogue.resources import _privacy_out
+        # new resources go in through the bulk path (the API's validation, batches of 500, one audit
+        # row per batch naming each resource); changed ones one by one, as the API changes them
+        creates = [r for r in plan.rows if r.action == "create"]
+        updates = [r for r in plan.rows if r.action == "update"]
+        total, done = len(creates) + len(updates), 0
+        for start in range(0, len(creates), 500):
+            chunk = creates[start:start + 500]
+            for outcome, resource_id in zip(chunk, await import_resources([o.body for o in chunk], actor)):
+                outcome.resource_id = resource_id
+            done += len(chunk)
+            if progress:
+                progress(done, total)
+        for outcome in updates:
+            patch, dpa = outcome.body
+            if dpa is not None:
+                from catalogue.resources import _privacy_out
 
-                    row = await PrivacyRecord.select().where(PrivacyRecord.resource == outcome.resource_id).first()
-                    record = msgspec.convert({**msgspec.to_builtins(_privacy_out(row)), **dpa}, PrivacyRecordBody)
-                    patch = msgspec.structs.replace(patch, privacy=record) if patch else ResourcePatch(privacy=record)
-                await patch_resource(outcome.resource_id, patch, None, actor)
-            if progress and (index % 200 == 0 or index == len(todo)):
-                progress(index, len(todo))
+                row = await PrivacyRecord.select().where(PrivacyRecord.resource == outcome.resource_id).first()
+                record = msgspec.convert({**msgspec.to_builtins(_privacy_out(row)), **dpa}, PrivacyRecordBody)
+                patch = msgspec.structs.replace(patch, privacy=record) if patch else ResourcePatch(privacy=record)
+            await patch_resource(outcome.resource_id, patch, None, actor)
+            done += 1
+            if progress and (done % 200 == 0 or done == total):
+                progress(done, total)
     return plan
 
 

@@ -137,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--cases", type=int, default=5_000)
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--only", choices=["sheet", "whole"], help="run one half")
     args = parser.parse_args(argv)
     work = ROOT / "var" / "bench" / "dataio"
     shutil.rmtree(work, ignore_errors=True)
@@ -153,51 +154,53 @@ def main(argv: list[str] | None = None) -> int:
     figures["baseline"] = {"seconds": round(base, 2), "peak_rss_mb": base_rss}
     print(f"{'baseline: catalogue migrate, nothing to do':<44} {base:7.2f} s  ×  1.0  peak RSS {base_rss:4d} MB")
 
-    # --- the spreadsheet import (the sheets are made in another process, so that this one stays
-    # small: a child's peak RSS counts what it shared with its parent when forked) ---
-    xlsx, big = work / "laeremidler.xlsx", work / "mange.csv"
-    subprocess.run([sys.executable, "-c", f"import bench.dataio as d; d.write_sheets({args.n}, {str(xlsx)!r}, "
-                    f"{str(big)!r})"], check=True, cwd=ROOT)
-    seconds, rss, out = run(["resources", "import", str(xlsx)], sqlite, work)
-    note(f"sheet import {args.n} rows: dry run", seconds, rss, base, out.strip().splitlines()[-2][:60])
-    seconds, rss, out = run(["resources", "import", "--apply", str(xlsx)], sqlite, work)
-    note(f"sheet import {args.n} rows: --apply", seconds, rss, base, out.strip().splitlines()[-2][:60])
-    seconds, rss, out = run(["resources", "import", str(xlsx)], sqlite, work)
-    note(f"sheet import {args.n} rows: again (unchanged)", seconds, rss, base, out.strip().splitlines()[-2][:60])
-    seconds, rss, out = run(["resources", "import", str(big)], sqlite, work, check=False)
-    note("sheet of 50,001 rows: refused", seconds, rss, base, out.strip().splitlines()[-1][:80])
+    if args.only != "whole":
+        # --- the spreadsheet import (the sheets are made in another process, so that this one stays
+        # small: a child's peak RSS counts what it shared with its parent when forked) ---
+        xlsx, big = work / "laeremidler.xlsx", work / "mange.csv"
+        subprocess.run([sys.executable, "-c", f"import bench.dataio as d; d.write_sheets({args.n}, {str(xlsx)!r}, "
+                        f"{str(big)!r})"], check=True, cwd=ROOT)
+        seconds, rss, out = run(["resources", "import", str(xlsx)], sqlite, work)
+        note(f"sheet import {args.n} rows: dry run", seconds, rss, base, out.strip().splitlines()[-2][:60])
+        seconds, rss, out = run(["resources", "import", "--apply", str(xlsx)], sqlite, work)
+        note(f"sheet import {args.n} rows: --apply", seconds, rss, base, out.strip().splitlines()[-2][:60])
+        seconds, rss, out = run(["resources", "import", str(xlsx)], sqlite, work)
+        note(f"sheet import {args.n} rows: again (unchanged)", seconds, rss, base, out.strip().splitlines()[-2][:60])
+        seconds, rss, out = run(["resources", "import", str(big)], sqlite, work, check=False)
+        note("sheet of 50,001 rows: refused", seconds, rss, base, out.strip().splitlines()[-1][:80])
 
-    # --- the whole database ---
-    demo = f"sqlite:///{work / 'demo.sqlite3'}"
-    run(["seed-demo"], demo, work)
-    for label, source in (("demo", demo), (f"{args.n} resources + {args.cases} cases", None)):
-        if source is None:
-            source = f"sqlite:///{work / 'big.sqlite3'}"
-            env = {**os.environ, "DATABASE_URL": source, "VAR_DIR": str(work)}
-            subprocess.run([sys.executable, "-m", "bench.load", "--n", str(args.n)], env=env, check=True,
-                           capture_output=True, cwd=ROOT)
-            subprocess.run([sys.executable, "-c", f"import asyncio, bench.dataio as d; asyncio.run(d.add_cases({args.cases}))"],
-                           env=env, check=True, cwd=ROOT)
-        slug = label.split()[0]
-        first, second = work / f"{slug}-1.jsonl.gz", work / f"{slug}-2.jsonl.gz"
-        seconds, rss, out = run(["export", "--all", str(first)], source, work)
-        rows_line = out.strip().splitlines()[-1]
-        note(f"export --all {label} (SQLite)", seconds, rss, base, rows_line[:70])
-        target = pg_database("bench_move")
-        try:
-            seconds, rss, _ = run(["import", "--all", str(first)], target, work)
-            note(f"import --all {label} (into PostgreSQL)", seconds, rss, base)
-            seconds, rss, _ = run(["export", "--all", str(second)], target, work)
-            note(f"export --all {label} (PostgreSQL)", seconds, rss, base)
-            _, _, verified = run(["audit", "verify"], target, work)
-            print(f"    {verified.strip()}")
-        finally:
-            drop_pg(target)
-        back = f"sqlite:///{work / (slug + '-back.sqlite3')}"
-        seconds, rss, _ = run(["import", "--all", str(second)], back, work)
-        note(f"import --all {label} (back into SQLite)", seconds, rss, base)
-        size = first.stat().st_size / 1e6
-        print(f"    file {size:.1f} MB (gzip)")
+    if args.only != "sheet":
+        # --- the whole database ---
+        demo = f"sqlite:///{work / 'demo.sqlite3'}"
+        run(["seed-demo"], demo, work)
+        for label, source in (("demo", demo), (f"{args.n} resources + {args.cases} cases", None)):
+            if source is None:
+                source = f"sqlite:///{work / 'big.sqlite3'}"
+                env = {**os.environ, "DATABASE_URL": source, "VAR_DIR": str(work)}
+                subprocess.run([sys.executable, "-m", "bench.load", "--n", str(args.n)], env=env, check=True,
+                               capture_output=True, cwd=ROOT)
+                subprocess.run([sys.executable, "-c", f"import asyncio, bench.dataio as d; asyncio.run(d.add_cases({args.cases}))"],
+                               env=env, check=True, cwd=ROOT)
+            slug = label.split()[0]
+            first, second = work / f"{slug}-1.jsonl.gz", work / f"{slug}-2.jsonl.gz"
+            seconds, rss, out = run(["export", "--all", str(first)], source, work)
+            rows_line = out.strip().splitlines()[-1]
+            note(f"export --all {label} (SQLite)", seconds, rss, base, rows_line[:70])
+            target = pg_database("bench_move")
+            try:
+                seconds, rss, _ = run(["import", "--all", str(first)], target, work)
+                note(f"import --all {label} (into PostgreSQL)", seconds, rss, base)
+                seconds, rss, _ = run(["export", "--all", str(second)], target, work)
+                note(f"export --all {label} (PostgreSQL)", seconds, rss, base)
+                _, _, verified = run(["audit", "verify"], target, work)
+                print(f"    {verified.strip()}")
+            finally:
+                drop_pg(target)
+            back = f"sqlite:///{work / (slug + '-back.sqlite3')}"
+            seconds, rss, _ = run(["import", "--all", str(second)], back, work)
+            note(f"import --all {label} (back into SQLite)", seconds, rss, base)
+            size = first.stat().st_size / 1e6
+            print(f"    file {size:.1f} MB (gzip)")
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=1))
     return 0

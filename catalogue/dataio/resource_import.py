@@ -568,11 +568,10 @@ async def apply(sheet: spreadsheets.Sheet, actor, in_use: bool = False,
         creates = [r for r in plan.rows if r.action == "create"]
         updates = [r for r in plan.rows if r.action == "update"]
         total, done = len(creates) + len(updates), 0
-        for start in range(0, len(creates), 500):
-            chunk = creates[start:start + 500]
-            for outcome, resource_id in zip(chunk, await import_resources([o.body for o in chunk], actor)):
+        if creates:
+            for outcome, resource_id in zip(creates, await import_resources([o.body for o in creates], actor)):
                 outcome.resource_id = resource_id
-            done += len(chunk)
+            done = len(creates)
             if progress:
                 progress(done, total)
         for outcome in updates:

@@ -23,6 +23,7 @@ from catalogue.api.system import health, jwks, ready
 from catalogue.api.taxonomy import TaxonomyController, UnitController
 from catalogue.api.users import UserController
 from catalogue.bounds import bounds_guard
+from catalogue.dataio.api import dataio_api_handlers
 from catalogue.logging_filters import install_log_redaction
 from catalogue.openapi_docs import openapi_guard
 from catalogue.problems import exception_handler
@@ -37,6 +38,7 @@ from equipment.api import equipment_handlers
 from frontend.admin_pages import admin_page_handlers
 from frontend.auth import auth_handlers
 from frontend.catalogue_pages import catalogue_page_handlers
+from frontend.dataio_pages import dataio_page_handlers
 from frontend.equipment import equipment_page_handlers
 from frontend.info_pages import info_page_handlers
 from frontend.pages import error_page, page_handlers, template_config
@@ -88,6 +90,7 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
             *admin_page_handlers, *equipment_page_handlers, *info_page_handlers, *privacy_doc_api_handlers,
             *privacy_doc_page_handlers, *public_privacy_handlers, *parent_page_handlers, *report_api_handlers,
             *report_page_handlers, static_file,
+            *dataio_api_handlers, *dataio_page_handlers,
         ],
         middleware=[DefineMiddleware(TokenAuthenticationMiddleware),
                     SessionCsrfMiddleware(csrf_secret, lambda scope: served_over_https(scope, settings))],

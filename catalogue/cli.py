@@ -272,6 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
     from catalogue.privacy_docs.cli import add_commands as add_history_commands
 
     add_history_commands(sub)
+    from catalogue.dataio.cli import add_commands as add_transfer_commands
+
+    add_transfer_commands(sub)
     return parser
 
 

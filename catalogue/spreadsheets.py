@@ -49,14 +49,16 @@ def _xlsx(content: bytes) -> bool:
     return content[:4] == b"PK\x03\x04"
 
 
-def read(content: bytes, filename: str = "", content_type: str | None = None) -> Sheet:
+def read(content: bytes, filename: str = "", content_type: str | None = None, keep_formulas: bool = False) -> Sheet:
     """Read an uploaded CSV or XLSX file. The header row is the first row with any text in it;
-    empty rows are skipped. Raises SpreadsheetError for anything that is not a readable table."""
+    empty rows are skipped. Raises SpreadsheetError for anything that is not a readable table.
+    ``keep_formulas``: an XLSX formula cell reads as its formula text ("=…"), never evaluated,
+    instead of the value last saved with it."""
     if not content:
         raise SpreadsheetError("the file is empty")
     media = (content_type or "").split(";")[0].strip().lower()
     if _xlsx(content):
-        return read_xlsx(content)
+        return read_xlsx(content, keep_formulas=keep_formulas)
     if filename.lower().endswith((".xlsx", ".xlsm")) or media in XLSX_TYPES:
         raise SpreadsheetError("the file is not a valid XLSX workbook")
     if filename.lower().endswith(".xls") or content[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
@@ -125,8 +127,8 @@ def read_csv(content: bytes, declared_charset: str | None = None) -> Sheet:
     return sheet
 
 
-def read_xlsx(content: bytes) -> Sheet:
-    """The first worksheet of an XLSX workbook (values, not formulas)."""
+def read_xlsx(content: bytes, keep_formulas: bool = False) -> Sheet:
+    """The first worksheet of an XLSX workbook (values, not formulas, unless ``keep_formulas``)."""
     import openpyxl
 
     try:
@@ -135,7 +137,7 @@ def read_xlsx(content: bytes) -> Sheet:
                 raise SpreadsheetError("the workbook is too large")
             if "xl/workbook.xml" not in archive.namelist():
                 raise SpreadsheetError("the file is not a valid XLSX workbook")
-        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=not keep_formulas)
     except SpreadsheetError:
         raise
     except Exception:  # openpyxl raises many kinds for a damaged workbook

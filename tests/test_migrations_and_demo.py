@@ -14,6 +14,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from catalogue.dataio.tables import TABLES as DATAIO_TABLES
 from catalogue.domain import ALL_ROLES
 from catalogue.privacy_docs.history import TABLES as HISTORY_TABLES
 from catalogue.search.index import INDEX_TABLES
@@ -32,7 +33,7 @@ MIGRATION_IDS = sorted(
     if line.startswith("ID = ")
 )
 # every table the application uses, made by the migrations, plus Piccolo's own record of them
-EXPECTED_TABLES = {t._meta.tablename for t in (*TABLES, *WORKFLOW_TABLES, *EQUIPMENT_TABLES)} | {"migration"} | HISTORY_TABLES
+EXPECTED_TABLES = {t._meta.tablename for t in (*TABLES, *WORKFLOW_TABLES, *EQUIPMENT_TABLES, *DATAIO_TABLES)} | {"migration"} | HISTORY_TABLES
 
 
 def _expected_tables(database_url: str) -> set[str]:

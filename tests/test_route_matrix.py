@@ -218,6 +218,12 @@ SPEC = {
     ("GET", "/kvalitetsmelding.xlsx"): INSIDERS,
     ("GET", "/kvalitetsmelding.csv"): INSIDERS,
     ("GET", "/api/v1/annual-report"): INSIDERS,
+    # the catalogue as a spreadsheet
+    ("GET", "/api/v1/resources/export"): SIGNED_IN,
+    ("GET", "/ressurser/import"): EDITORS,
+    ("POST", "/ressurser/import"): EDITORS,
+    ("GET", "/ressurser/import/{import_id}"): EDITORS,
+    ("POST", "/ressurser/import/{import_id}/bruk"): EDITORS,
 }
 # Framework routes: the OpenAPI document and static files are public by design.
 FRAMEWORK = re.compile(r"^/(schema|static)(/|$)")

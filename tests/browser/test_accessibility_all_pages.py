@@ -83,8 +83,21 @@ def sample(browser, server):
     page.wait_for_url("**/utstyr/import/*")
     sheet = page.url.split(server, 1)[-1]
     context.close()
+    # the sector office checks a catalogue spreadsheet (one row to create, one refused)
+    context = browser.new_context(base_url=server, locale="nb-NO")
+    page = context.new_page()
+    login(page, "Siri")
+    page.goto("/ressurser/import")
+    page.set_input_files("#f-file", files=[{"name": "laeremidler.csv", "mimeType": "text/csv", "buffer": (
+        "navn;leverandør;nettadresse;type;trinn;fag\nTallstien;Tall AS;https://tallstien.example.no;Øvingsverktøy;"
+        "5-7;Matematikk\nUkjent;X AS;https://x.example.no;Spill;vg1;MAT\n").encode()}])
+    page.get_by_role("button", name="Sjekk regnearket").click()
+    page.wait_for_url("**/ressurser/import/*")
+    catalogue_sheet = page.url.split(server, 1)[-1]
+    context.close()
     return {"resource": resource, "user": user, "unit": unit, "case": f"/saker/{case_id}",
-            "draft": f"/saker/{draft_id}", "mentor": mentor, "holding": holding, "change": change, "sheet": sheet}
+            "draft": f"/saker/{draft_id}", "mentor": mentor, "holding": holding, "change": change, "sheet": sheet,
+            "catalogue_sheet": catalogue_sheet}
 
 
 def pages_for(who: str | None, sample: dict) -> list[tuple[str, int]]:
@@ -109,7 +122,8 @@ def pages_for(who: str | None, sample: dict) -> list[tuple[str, int]]:
             ("/forslag/ny", 200), ("/forslag", 200), ("/oppgaver", 200), (sample["case"], 200), (sample["draft"], 200),
             (sample["draft"] + "/endre", 200), ("/admin", 403), ("/revisjoner", 403), (sample["holding"], 200),
             ("/utstyr/enheter/nordre-skole/import", 200), (sample["sheet"], 200),
-            ("/utstyr/enheter/sentrum-skole", 403), ("/utstyr/standard/skole/ny", 403)]
+            ("/utstyr/enheter/sentrum-skole", 403), ("/utstyr/standard/skole/ny", 403),
+            ("/ressurser/import", 403)]
     if who == "Anne":
         return signed_in + equipment + [
             ("/oppgaver", 200), (sample["case"], 200), ("/forslag/ny", 200), ("/forslag", 200),
@@ -120,12 +134,14 @@ def pages_for(who: str | None, sample: dict) -> list[tuple[str, int]]:
             ("/utstyr/enheter/solbakken-bhg", 200), ("/utstyr/enheter/fjordvik-ppt", 200),
             ("/kvalitetsmelding", 200), ("/behandlingsprotokoll", 200), ("/behandlingsprotokoll?side=2", 200),
             ("/personvern/foreldre?enhet=nordre-skole&trinn=5-7&sprak=nn", 200),
-            (sample["case"] + "/endre", 403)]  # only the proposer edits a proposal
+            (sample["case"] + "/endre", 403),  # only the proposer edits a proposal
+            ("/ressurser/import", 200), (sample["catalogue_sheet"], 200)]
     if who == "Siri":  # the sector office has the overview of revisions
         return signed_in + equipment + [("/oppgaver", 200), (sample["case"], 200), ("/forslag/ny", 403),
                                         ("/admin", 403), ("/revisjoner", 200), ("/utstyr/standard/skole/ny", 200),
                                         (sample["holding"], 403), ("/kvalitetsmelding", 200),
-                                        ("/behandlingsprotokoll", 403)]
+                                        ("/behandlingsprotokoll", 403),
+                                        ("/ressurser/import", 200), (sample["catalogue_sheet"], 200)]
     if who == "Tor":
         return signed_in + equipment + [("/oppgaver", 200), (sample["case"], 200), ("/forslag/ny", 403),
                                         ("/admin", 403), ("/revisjoner", 403), (sample["holding"], 200),

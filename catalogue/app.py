@@ -22,6 +22,7 @@ from catalogue.api.reports import report_api_handlers
 from catalogue.api.resources import ResourceController
 from catalogue.api.system import health, jwks, ready
 from catalogue.api.taxonomy import TaxonomyController, UnitController
+from catalogue.api.tips import tip_api_handlers
 from catalogue.api.users import UserController
 from catalogue.logging_filters import install_log_redaction
 from catalogue.problems import exception_handler
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
             *admin_page_handlers, *equipment_page_handlers, *info_page_handlers, *privacy_doc_api_handlers,
             *privacy_doc_page_handlers, *public_privacy_handlers, *parent_page_handlers, *report_api_handlers,
             *report_page_handlers, static_file,
+            *tip_api_handlers,
         ],
         middleware=[DefineMiddleware(TokenAuthenticationMiddleware)],
         guards=[access_guard],

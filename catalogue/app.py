@@ -46,6 +46,7 @@ from frontend.static_assets import static_file
 from frontend.tip_pages import tip_page_handlers
 from frontend.workflow import workflow_page_handlers
 from workflows.api import workflow_handlers
+from workflows.consultation_api import consultation_api_handlers
 from workflows.scheduler import running as scheduler_running
 
 
@@ -88,7 +89,7 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
             *admin_page_handlers, *equipment_page_handlers, *info_page_handlers, *privacy_doc_api_handlers,
             *privacy_doc_page_handlers, *public_privacy_handlers, *parent_page_handlers, *report_api_handlers,
             *report_page_handlers, static_file,
-            *tip_api_handlers, *tip_page_handlers,
+            *tip_api_handlers, *tip_page_handlers, *consultation_api_handlers,
         ],
         middleware=[DefineMiddleware(TokenAuthenticationMiddleware)],
         guards=[access_guard],

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal, Optional
 from msgspec import Meta, Struct
 
 from catalogue.schemas import HttpUrl, Name, ResourceCreate, Strict, UnitCode
+from workflows.consultations import ConsultationRequest
 
 Reason = Annotated[str, Meta(max_length=5000)]
 
@@ -62,6 +63,8 @@ class ActionRequest(Struct, **Strict):
     restriction_changes: list[RestrictionDecision] = []
     # a phase-out: the last day the resource is in use
     end_date: Optional[datetime.date] = None
+    # sending the resource on consultation: what to try, the units whose staff are asked, the deadline
+    consultation: Optional[ConsultationRequest] = None
 
 
 class FormSave(Struct, **Strict):

@@ -44,6 +44,7 @@ from frontend.privacy_doc_pages import privacy_doc_page_handlers
 from frontend.report_pages import report_page_handlers
 from frontend.static_assets import static_file
 from frontend.tip_pages import tip_page_handlers
+from frontend.workflow.consultation_pages import consultation_page_handlers
 from frontend.workflow import workflow_page_handlers
 from workflows.api import workflow_handlers
 from workflows.consultation_api import consultation_api_handlers
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
             *privacy_doc_page_handlers, *public_privacy_handlers, *parent_page_handlers, *report_api_handlers,
             *report_page_handlers, static_file,
             *tip_api_handlers, *tip_page_handlers, *consultation_api_handlers,
+            *consultation_page_handlers,
         ],
         middleware=[DefineMiddleware(TokenAuthenticationMiddleware)],
         guards=[access_guard],

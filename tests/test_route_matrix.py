@@ -245,6 +245,13 @@ SPEC = {
     ("POST", "/tips/{tip_id}/skjul"): TIP_MODERATORS,
     ("POST", "/tips/{tip_id}/vis"): TIP_MODERATORS,
     ("POST", "/erfaringer/meldinger/{report_id}/avslutt"): TIP_MODERATORS,
+    # consultations: object level, 404 for one the caller is not invited to (insiders read every one)
+    ("GET", "/api/v1/consultations"): SIGNED_IN,
+    ("GET", "/api/v1/consultations/{consultation_id}"): SIGNED_IN,
+    ("PUT", "/api/v1/consultations/{consultation_id}/answer"): SIGNED_IN,
+    ("GET", "/horinger"): SIGNED_IN,
+    ("GET", "/horinger/{consultation_id}"): SIGNED_IN,
+    ("POST", "/horinger/{consultation_id}"): SIGNED_IN,
 }
 # Framework routes: the OpenAPI document and static files are public by design.
 FRAMEWORK = re.compile(r"^/(schema|static)(/|$)")
@@ -294,7 +301,7 @@ def objects(api):
             "import_id": 1, "year": 2026, "user_id": user["id"], "role": "dpo",
             "case_id": case["id"], "wish_id": wish["id"], "attachment_id": 1, "notification_id": 1,
             "restriction_id": restriction["id"],
-            "tip_id": 1, "report_id": 1}
+            "tip_id": 1, "report_id": 1, "consultation_id": 1}
 
 
 def _path(template: str, objects: dict) -> str:

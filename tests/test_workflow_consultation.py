@@ -8,6 +8,7 @@ import datetime
 
 import pytest
 
+from tests.conftest import resource_body
 from tests.test_workflow_support import NORD, SOR, Flow, make_users, today
 
 PROBLEM = "urn:laeremiddelkatalogen:problem:"
@@ -135,3 +136,21 @@ def test_a_revision_can_send_the_resource_on_consultation_too(api, flow):
 
     assert "start_consultation" in WORKFLOWS["revision"].states["pedagogical_review"].actions
     assert WORKFLOWS["revision"].states["consultation"].actions["close_consultation"].consultation == "close"
+
+
+def test_the_annual_report_counts_tips_consultations_and_their_response_rate(api, flow):
+    case_id = flow.to_state("pedagogical_review")
+    assert _start(flow, case_id).status_code == 200
+    consultation_id = _consultation_id(flow, flow.staff)
+    api.put(f"/api/v1/consultations/{consultation_id}/answer", json={"ratings": RATINGS}, headers=flow.staff)
+    published = api.post("/api/v1/resources", json=resource_body(
+        name="Tipsmål", url="https://tipsmal.example.no"), headers=flow.admin).json()
+    api.post(f"/api/v1/resources/{published['id']}/tips", json={"body": "Godt"}, headers=flow.staff)
+    api.post(f"/api/v1/resources/{published['id']}/tips", json={"body": "Også godt"}, headers=flow.mentor)
+    report = api.get("/api/v1/annual-report", params={"year": today().year}, headers=flow.sector).json()
+    part = report["participation"]
+    assert part["tips"] == 2 and part["tip_authors"] == 2 and part["consultations"] == 1
+    assert part["answered"] == 1 and part["invited"] >= 2
+    assert part["response_rate"] == round(1 / part["invited"], 3)
+    unit = api.get("/api/v1/annual-report", params={"year": today().year, "unit": SOR}, headers=flow.sector).json()
+    assert unit["participation"]["tips"] == 0 and unit["participation"]["consultations"] == 0

@@ -308,14 +308,20 @@ async def due_for_closing(today: datetime.date) -> list[int]:
     return [r["case"] for r in rows]
 
 
-async def figures(start: datetime.date, end: datetime.date) -> dict[str, Any]:
-    """For the annual report: consultations held (opened in the period), invitations and answers."""
-    rows = await execute(
-        "SELECT c.id, (SELECT COUNT(*) FROM consultation_invite i WHERE i.consultation = c.id) AS invited,"
-        " (SELECT COUNT(*) FROM consultation_answer a WHERE a.consultation = c.id) AS answered"
-        " FROM consultation c WHERE c.opened_at >= {} AND c.opened_at < {}",
-        datetime.datetime.combine(start, datetime.time(), datetime.timezone.utc),
-        datetime.datetime.combine(end, datetime.time(), datetime.timezone.utc))
+async def figures(start: datetime.datetime, end: datetime.datetime, unit_code: str | None = None) -> dict[str, Any]:
+    """For the annual report: consultations held (opened in the period; for a unit, those its staff
+    were invited to), invitations and answers (of the unit's staff, for a unit)."""
+    scope, args = "", [start, end]
+    people = ""
+    if unit_code:
+        people = (' AND "user" IN (SELECT uu."user" FROM user_unit uu JOIN unit ON unit.id = uu.unit'
+                  " WHERE unit.code = {})")
+        scope = f" AND EXISTS (SELECT 1 FROM consultation_invite i WHERE i.consultation = c.id{people})"
+    sql = (f"SELECT c.id, (SELECT COUNT(*) FROM consultation_invite i WHERE i.consultation = c.id{people}) AS invited,"
+           f" (SELECT COUNT(*) FROM consultation_answer a WHERE a.consultation = c.id{people}) AS answered"
+           f" FROM consultation c WHERE c.opened_at >= {{}} AND c.opened_at < {{}}{scope}")
+    # the unit's code fills the two counts' placeholders before the period's, and the scope's after
+    rows = await execute(sql, unit_code, unit_code, start, end, unit_code) if unit_code else await execute(sql, *args)
     invited = sum(int(r["invited"]) for r in rows)
     answered = sum(int(r["answered"]) for r in rows)
     return {"consultations": len(rows), "invited": invited, "answered": answered,

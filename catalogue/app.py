@@ -21,6 +21,7 @@ from catalogue.api.reports import report_api_handlers
 from catalogue.api.resources import ResourceController
 from catalogue.api.system import health, jwks, ready
 from catalogue.api.taxonomy import TaxonomyController, UnitController
+from catalogue.api.tips import tip_api_handlers
 from catalogue.api.users import UserController
 from catalogue.bounds import bounds_guard
 from catalogue.dataio.api import dataio_api_handlers
@@ -46,8 +47,11 @@ from frontend.parent_pages import parent_page_handlers
 from frontend.privacy_doc_pages import privacy_doc_page_handlers
 from frontend.report_pages import report_page_handlers
 from frontend.static_assets import static_file
+from frontend.tip_pages import tip_page_handlers
+from frontend.workflow.consultation_pages import consultation_page_handlers
 from frontend.workflow import workflow_page_handlers
 from workflows.api import workflow_handlers
+from workflows.consultation_api import consultation_api_handlers
 from workflows.scheduler import running as scheduler_running
 
 
@@ -91,6 +95,8 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
             *privacy_doc_page_handlers, *public_privacy_handlers, *parent_page_handlers, *report_api_handlers,
             *report_page_handlers, static_file,
             *dataio_api_handlers, *dataio_page_handlers,
+            *tip_api_handlers, *tip_page_handlers, *consultation_api_handlers,
+            *consultation_page_handlers,
         ],
         middleware=[DefineMiddleware(TokenAuthenticationMiddleware),
                     SessionCsrfMiddleware(csrf_secret, lambda scope: served_over_https(scope, settings))],

@@ -231,7 +231,7 @@ def test_the_exports_and_the_page_hold_the_same_figures(api, known_year):
     assert xlsx.headers["content-disposition"] == f'attachment; filename="kvalitetsmelding-{YEAR}.xlsx"'
     book = openpyxl.load_workbook(io.BytesIO(xlsx.content))
     assert book.sheetnames == ["Om rapporten", "Grunnpakken", "Barnehage", "Personvern", "Revisjoner", "Saker",
-                               "Behandlingstid", "Avslag og retur", "Lisenskostnader", "Utstyr"]
+                               "Behandlingstid", "Avslag og retur", "Lisenskostnader", "Medvirkning", "Utstyr"]
     base = list(book["Grunnpakken"].iter_rows(values_only=True))
     assert base[0][:4] == ("Trinn", "Læremidler i alt", "Norsk", "Matematikk")
     assert base[1][:4] == ("1.–4. trinn", 1, 1, 1) and base[1][-1].startswith("Engelsk, Naturfag")

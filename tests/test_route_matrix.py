@@ -24,6 +24,7 @@ KIND_EDITORS = frozenset({"tech_approver", "admin"})
 CHANGE_READERS = EQUIPMENT_USERS | {"privacy_reviewer", "dpo"}
 RECORD_READERS = frozenset({"privacy_reviewer", "dpo", "admin"})
 INSIDERS = frozenset({"sector_reviewer", "privacy_reviewer", "dpo", "tech_approver", "admin"})
+TIP_MODERATORS = frozenset({"ict_mentor", "sector_reviewer", "admin"})
 
 SPEC = {
     ("GET", "/health"): PUBLIC,
@@ -224,6 +225,39 @@ SPEC = {
     ("POST", "/ressurser/import"): EDITORS,
     ("GET", "/ressurser/import/{import_id}"): EDITORS,
     ("POST", "/ressurser/import/{import_id}/bruk"): EDITORS,
+    # experience sharing: tips for signed-in people; moderation by ICT mentors (their units' staff) and the sector office
+    ("GET", "/api/v1/resources/{resource_id}/tips"): SIGNED_IN,
+    ("POST", "/api/v1/resources/{resource_id}/tips"): SIGNED_IN,
+    ("GET", "/api/v1/tips/{tip_id}"): SIGNED_IN,
+    ("PATCH", "/api/v1/tips/{tip_id}"): SIGNED_IN,
+    ("DELETE", "/api/v1/tips/{tip_id}"): SIGNED_IN,
+    ("POST", "/api/v1/tips/{tip_id}/useful"): SIGNED_IN,
+    ("DELETE", "/api/v1/tips/{tip_id}/useful"): SIGNED_IN,
+    ("POST", "/api/v1/tips/{tip_id}/reports"): SIGNED_IN,
+    ("POST", "/api/v1/tips/{tip_id}/hide"): TIP_MODERATORS,
+    ("POST", "/api/v1/tips/{tip_id}/restore"): TIP_MODERATORS,
+    ("GET", "/api/v1/tip-moderation"): TIP_MODERATORS,
+    ("POST", "/api/v1/tip-reports/{report_id}/dismiss"): TIP_MODERATORS,
+    ("DELETE", "/api/v1/users/{user_id}/tips"): ADMIN,
+    ("POST", "/ressurser/{resource_id}/tips"): SIGNED_IN,
+    ("GET", "/ressurser/{resource_id}/tips/ny"): SIGNED_IN,
+    ("GET", "/tips/{tip_id}/endre"): SIGNED_IN,
+    ("POST", "/tips/{tip_id}/endre"): SIGNED_IN,
+    ("POST", "/tips/{tip_id}/slett"): SIGNED_IN,
+    ("POST", "/tips/{tip_id}/nyttig"): SIGNED_IN,
+    ("GET", "/tips/{tip_id}/meld"): SIGNED_IN,
+    ("POST", "/tips/{tip_id}/meld"): SIGNED_IN,
+    ("GET", "/erfaringer"): TIP_MODERATORS,
+    ("POST", "/tips/{tip_id}/skjul"): TIP_MODERATORS,
+    ("POST", "/tips/{tip_id}/vis"): TIP_MODERATORS,
+    ("POST", "/erfaringer/meldinger/{report_id}/avslutt"): TIP_MODERATORS,
+    # consultations: object level, 404 for one the caller is not invited to (insiders read every one)
+    ("GET", "/api/v1/consultations"): SIGNED_IN,
+    ("GET", "/api/v1/consultations/{consultation_id}"): SIGNED_IN,
+    ("PUT", "/api/v1/consultations/{consultation_id}/answer"): SIGNED_IN,
+    ("GET", "/horinger"): SIGNED_IN,
+    ("GET", "/horinger/{consultation_id}"): SIGNED_IN,
+    ("POST", "/horinger/{consultation_id}"): SIGNED_IN,
 }
 # Framework routes: the OpenAPI document and static files are public by design.
 FRAMEWORK = re.compile(r"^/(schema|static)(/|$)")
@@ -272,7 +306,8 @@ def objects(api):
     return {"resource_id": resource["id"], "code": "MAT", "unit_type": "skole", "change_id": 1, "holding_id": 1,
             "import_id": 1, "year": 2026, "user_id": user["id"], "role": "dpo",
             "case_id": case["id"], "wish_id": wish["id"], "attachment_id": 1, "notification_id": 1,
-            "restriction_id": restriction["id"]}
+            "restriction_id": restriction["id"],
+            "tip_id": 1, "report_id": 1, "consultation_id": 1}
 
 
 def _path(template: str, objects: dict) -> str:

@@ -74,7 +74,8 @@ def test_proposal_full_path_publishes_the_resource_into_the_base_package(flow):
     assert case["step_due"] == (today() + datetime.timedelta(days=14)).isoformat()
 
     sector_view = flow.case(case_id, flow.sector)
-    assert names(sector_view["allowed_actions"]) == {"approve", "approve_with_restrictions", "return", "reject"}
+    assert names(sector_view["allowed_actions"]) == {"approve", "approve_with_restrictions", "return", "reject",
+                                                    "start_consultation"}
 
     case = flow.approve(case_id, "pedagogical_review")
     assert case["state"] == "privacy_review" and case["step_role"] == "privacy_reviewer"

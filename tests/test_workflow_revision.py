@@ -138,7 +138,7 @@ def test_a_revision_is_renewed_after_privacy_and_pedagogical_review(flow, settin
     assert after["state"] == "pedagogical_review" and after["step_role"] == "sector_reviewer"
     assert case_id in flow.tasks(flow.sector) and case_id not in flow.tasks(flow.privacy)
     assert names(flow.case(case_id, flow.sector)["allowed_actions"]) == {
-        "renew", "renew_with_restrictions", "back_to_privacy", "phase_out"}
+        "renew", "renew_with_restrictions", "back_to_privacy", "phase_out", "start_consultation"}
 
     incomplete = flow.post_action(case_id, flow.sector, "renew", reason="OK", form={"curriculum_fit": ""})
     assert incomplete.status_code == 422

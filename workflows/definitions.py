@@ -42,6 +42,9 @@ class Action:
     needs_end_date: bool = False
     # the DPO's formal advice: "request" asks for it (the reason is the question), "give" answers
     advice: str | None = None
+    # a consultation of staff (workflows.consultations): "open" sends the resource on consultation (the
+    # request carries whom to ask and the deadline), "close" ends it and keeps the summary in the case
+    consultation: str | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,16 @@ DPO_ADVICE = State("Råd fra personvernombudet", actor="dpo", actions={
 })
 
 
+# The sector office asks staff of chosen units to try the resource and answer by a deadline; the case
+# waits in CONSULTATION until the reviewer closes it or the deadline passes (the scheduler closes it
+# then), and goes back to the pedagogical review with the answers summarised.
+START_CONSULTATION = Action("consultation", "Send på høring til ansatte", needs_reason=False, remembers_origin=True,
+                            consultation="open")
+CONSULTATION = State("Høring blant ansatte", actor="sector_reviewer", due=None, actions={
+    "close_consultation": Action(RETURN_TO_SENDER, "Avslutt høringen", needs_reason=False, consultation="close"),
+})
+
+
 def _review(label: str, role: str, form: str, approve_to: str, approve_effect: str | None = None,
             extra: dict[str, Action] | None = None) -> State:
     """A review step of a proposal: approve (with or without restrictions), return, reject."""
@@ -108,7 +121,9 @@ PROPOSAL = Workflow(
         "draft": State("Utkast", actor=PROPOSER, due=None, actions={
             "submit": Action("pedagogical_review", "Send inn", needs_reason=False, effect="submit_resource"),
         }),
-        "pedagogical_review": _review("Pedagogisk vurdering", "sector_reviewer", "pedagogical", "privacy_review"),
+        "pedagogical_review": _review("Pedagogisk vurdering", "sector_reviewer", "pedagogical", "privacy_review",
+                                      extra={"start_consultation": START_CONSULTATION}),
+        "consultation": CONSULTATION,
         "privacy_review": _review("Personvernvurdering", "privacy_reviewer", "privacy", "procurement",
                                   extra={"request_dpo_advice": REQUEST_DPO_ADVICE}),
         "dpo_advice": DPO_ADVICE,
@@ -150,7 +165,9 @@ REVISION = Workflow(
             "back_to_privacy": Action("privacy_review", "Send tilbake til personvernvurdering", decision="return"),
             "phase_out": Action("phasing_out_decided", "Fase ut", effect="start_phase_out", decision="reject",
                                 needs_end_date=True),
+            "start_consultation": START_CONSULTATION,
         }),
+        "consultation": CONSULTATION,
         "renewed": State("Fornyet", outcome="renewed"),
         "phasing_out_decided": State("Utfasing besluttet", outcome="phase_out"),
     },

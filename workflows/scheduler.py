@@ -13,12 +13,15 @@ from dataclasses import dataclass, field
 
 from catalogue.db import write_transaction
 from catalogue.norwegian_dates import format_date
+from catalogue.problems import Problem
 from catalogue.settings import Settings
 from catalogue.tables import Resource
-from workflows import notify
+from catalogue.security.access import Principal
+from workflows import consultations, notify
 from workflows.definitions import PROPOSER, WORKFLOWS
 from workflows.notify import deliver_pending, send_digests
-from workflows.service import _date, load_case, open_case, today
+from workflows.schemas import ActionRequest
+from workflows.service import _date, apply_action, load_case, open_case, today
 from workflows.tables import Case
 
 log = logging.getLogger("catalogue.scheduler")
@@ -29,6 +32,7 @@ class RunReport:
     opened: list[int] = field(default_factory=list)
     overdue: list[int] = field(default_factory=list)
     reminded: list[int] = field(default_factory=list)
+    consultations_closed: list[int] = field(default_factory=list)
 
 
 def _is_duplicate_key(exc: Exception) -> bool:
@@ -139,9 +143,29 @@ async def remind_returned(settings: Settings, day: datetime.date | None = None) 
     return reminded
 
 
+# Who closes a consultation when its deadline has passed: the sector office's step, taken by the scheduler.
+CONSULTATION_CLOSER = Principal(name="høringsfristen", roles=frozenset({"sector_reviewer"}))
+
+
+async def close_due_consultations(settings: Settings, day: datetime.date | None = None) -> list[int]:
+    """Close each consultation whose deadline has passed, through the engine (the case goes back
+    to the pedagogical review with the answers summarised); safe to run twice."""
+    closed = []
+    for case_id in await consultations.due_for_closing(day or today()):
+        try:
+            await apply_action(case_id, ActionRequest(action="close_consultation"), CONSULTATION_CLOSER, None,
+                               settings)
+        except Problem:
+            continue  # closed meanwhile by the reviewer or another worker
+        closed.append(case_id)
+    return closed
+
+
 async def run_once(settings: Settings, day: datetime.date | None = None) -> RunReport:
-    return RunReport(opened=await open_due_revisions(settings, day), overdue=await flag_overdue(settings, day),
-                     reminded=await remind_returned(settings, day))
+    report = RunReport(opened=await open_due_revisions(settings, day), overdue=await flag_overdue(settings, day),
+                       reminded=await remind_returned(settings, day))
+    report.consultations_closed = await close_due_consultations(settings, day)
+    return report
 
 
 # --- the sector office's overview of revisions --------------------------------------------------

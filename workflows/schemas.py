@@ -9,6 +9,7 @@ from msgspec import Meta, Struct
 
 from catalogue.bounds import ID_MAX
 from catalogue.schemas import HttpUrl, Name, ResourceCreate, Strict, UnitCode
+from workflows.consultations import ConsultationRequest
 
 Reason = Annotated[str, Meta(max_length=5000)]
 
@@ -63,6 +64,8 @@ class ActionRequest(Struct, **Strict):
     restriction_changes: list[RestrictionDecision] = []
     # a phase-out: the last day the resource is in use
     end_date: Optional[datetime.date] = None
+    # sending the resource on consultation: what to try, the units whose staff are asked, the deadline
+    consultation: Optional[ConsultationRequest] = None
 
 
 class FormSave(Struct, **Strict):

@@ -22,7 +22,7 @@ from catalogue.resources import create_resource, known_codes, now
 from catalogue.security.access import Principal
 from catalogue.settings import Settings
 from catalogue.tables import AppUser, PrivacyRecord, Resource, ResourceFacet, UserRole, UserUnit
-from workflows import audit, engine, notify
+from workflows import audit, consultations, engine, notify
 from workflows.definitions import CHECKLIST_LABELS, COMMENTERS, PROPOSER, WORKFLOWS, Action
 from workflows.forms import ApprovalContext, ProcurementReview, check_for_approval, decode_form
 from workflows.schemas import (
@@ -322,6 +322,10 @@ async def _check_request(row: dict[str, Any], request: ActionRequest, action: Ac
             errors.add("end_date", "the end date cannot be in the past")
     elif request.end_date is not None:
         errors.add("end_date", "only a phase-out has an end date")
+    if action.consultation == "open":
+        consultations.check_request(request.consultation, today(), (await known_codes())["unit"], errors)
+    elif request.consultation is not None:
+        errors.add("consultation", "only sending the resource on consultation asks whom and by when")
     changes = [restrictions.Change(c.restriction_id, c.action, c.reason, c.text) for c in request.restriction_changes]
     if changes and not action.changes_restrictions:
         errors.add("restriction_changes", "this decision does not lift or change restrictions")
@@ -359,6 +363,10 @@ async def apply_action(case_id: int, request: ActionRequest, principal: Principa
             step_data[step.form] = msgspec.to_builtins(decode_form(step.form, request.form))
         if action.advice:
             _record_advice(step_data, action, reason, principal, row["state"])
+        if action.consultation == "close":
+            closed = await consultations.close_consultation(case_id, principal)
+            if closed:
+                step_data["consultations"] = [*(step_data.get("consultations") or []), closed]
         _carry_advice(step_data)
         form = None
         accepted: list[str] = []
@@ -395,6 +403,8 @@ async def apply_action(case_id: int, request: ActionRequest, principal: Principa
             changes[Case.closed_at] = now()
             changes[Case.outcome] = target_state.outcome
         await _bump(row, changes)
+        if action.consultation == "open":
+            await consultations.open_consultation(row, request.consultation, principal)
         if form is not None and step.form == "privacy":
             # the reviewed record is the resource's record from now on, whatever happens later
             await _write_privacy_record(row["resource"], step_data, principal)

@@ -16,6 +16,7 @@ import statistics
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Optional
 
+import msgspec
 from msgspec import Struct
 
 from catalogue.gc_pause import gc_paused
@@ -137,6 +138,18 @@ class Costs(Struct, kw_only=True):
     rows: list[CostRow]
 
 
+class Participation(Struct, kw_only=True):
+    """Staff taking part: tips shared in the period (still kept: deleted ones are gone), by how many
+    people, and the consultations opened in the period with their response rate."""
+
+    tips: int = 0
+    tip_authors: int = 0
+    consultations: int = 0
+    invited: int = 0
+    answered: int = 0
+    response_rate: Optional[float] = None
+
+
 class AnnualReport(Struct, kw_only=True):
     year: int
     unit: Optional[Named]
@@ -157,6 +170,7 @@ class AnnualReport(Struct, kw_only=True):
     decisions: list[DecisionNote]
     decision_counts: list[DecisionCount]
     costs: Costs
+    participation: Participation = msgspec.field(default_factory=Participation)
     # the equipment package's figures (the whole municipality's; absent from a unit's report)
     equipment: Optional[AnnualFigures] = None
 
@@ -448,6 +462,22 @@ async def build_report(settings: Settings, year: int, unit_code: str | None = No
         revisions=revisions, cases=case_list, step_timing=step_timing, decision_timing=decision_timing,
         decisions=sorted(notes, key=lambda n: (n.date, n.case_id)),
         decision_counts=[DecisionCount(kind=k, step=s, decision=d, count=n) for (k, s, d), n in sorted(grouped.items())],
-        costs=costs,
+        costs=costs, participation=await _participation(start, end, code),
         equipment=equipment,
     )
+
+
+async def _participation(start: datetime.datetime, end: datetime.datetime, unit_code: str | None) -> Participation:
+    from catalogue.search.sql import execute
+    from workflows.consultations import figures
+
+    args: list[Any] = [start, end]
+    scope = ""
+    if unit_code:
+        scope = (" AND t.author IN (SELECT uu.\"user\" FROM user_unit uu JOIN unit ON unit.id = uu.unit"
+                 " WHERE unit.code = {})")
+        args.append(unit_code)
+    rows = await execute("SELECT COUNT(*) AS n, COUNT(DISTINCT t.author) AS people FROM resource_tip t"
+                         " WHERE t.created_at >= {} AND t.created_at < {}" + scope, *args)
+    held = await figures(start, end, unit_code)
+    return Participation(tips=int(rows[0]["n"]), tip_authors=int(rows[0]["people"]), **held)

@@ -94,6 +94,12 @@ def report_sheets(report: AnnualReport) -> list[Sheet]:
               + [["Grunnpakken i alt", c.total_pupils, "", c.base_total, c.base_total,
                   "" if c.base_per_pupil is None else c.base_per_pupil]]),
     ]
+    t = report.participation
+    sheets.append(Sheet("Medvirkning", [Column("Mål", 60), Column("Antall", 12)], [
+        ["Tips delt", t.tips], ["Ansatte som har delt tips", t.tip_authors], ["Høringer", t.consultations],
+        ["Inviterte", t.invited], ["Svar", t.answered],
+        ["Svarandel", "" if t.response_rate is None else t.response_rate],
+    ]))
     if report.equipment is not None:
         sheets.append(equipment_sheet(report.equipment))
     return sheets

@@ -39,6 +39,7 @@ PG_MAX_POSITION = 16383
 # for the fields "meta" (weighted as vendor and tags) and "body" (weighted as the description). A module
 # that owns such text re-indexes the resources whose text it changes (index_resources).
 TEXT_SOURCE_MODULES: tuple[str, ...] = (
+    "catalogue.tips",
 )
 TextSource = Callable[[list[int]], Awaitable[dict[int, dict[str, list[str]]]]]
 

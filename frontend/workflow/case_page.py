@@ -22,6 +22,7 @@ from frontend import labels
 from frontend.catalogue_pages import taxonomy_names
 from frontend.forms import FormErrors, errors_from_problem, form_data
 from frontend.pages import page_context
+from frontend.workflow.consultation_pages import case_context, consultation_request
 from frontend.workflow.common import (
     NOT_NOW,
     STALE_CASE,
@@ -191,6 +192,7 @@ async def case_page(request: Request, case_id: int, *, errors: FormErrors | None
         needs_end_date=any(a.needs_end_date for a in review_actions),
         in_force=await restrictions_in_force(row["resource"]) if changes_restrictions else [],
         restriction_choices=RESTRICTION_CHOICES,
+        **await case_context(row, review_actions),
     ))
 
 
@@ -288,6 +290,7 @@ async def case_decide(request: Request, case_id: FromPath[int]) -> Response:
                 errors.add(name, "Teksten er for lang (høyst 5000 tegn).")
         end_date = _end_date(posted, chosen.needs_end_date, errors)
         decisions = _restriction_decisions(posted, in_force, chosen.changes_restrictions, errors)
+        consultation = consultation_request(posted, errors) if action_name == "start_consultation" else None
         definition = state.actions.get(action_name)
         if form is not None and definition is not None and definition.validates_form:
             # tell everything that is missing at once, not one service round at a time
@@ -301,7 +304,7 @@ async def case_decide(request: Request, case_id: FromPath[int]) -> Response:
         return await again(errors, 422)
     request_body = ActionRequest(action=action_name, reason=reason, restrictions=restrictions,
                                  form=form if may_fill and action_name in state.actions else None,
-                                 end_date=end_date, restriction_changes=decisions)
+                                 end_date=end_date, restriction_changes=decisions, consultation=consultation)
     try:
         await service.apply_action(case_id, request_body, principal, expected, request.app.state.settings)
     except Problem as problem:

@@ -34,12 +34,12 @@ ROLES = [
 NAV = {
     None: [],
     "Kari": ["/onsker", "/varsler"],
-    "Ola": ["/onsker", "/oppgaver", "/varsler", "/forslag/ny", "/forslag", "/utstyr"],
-    "Siri": ["/onsker", "/oppgaver", "/varsler", "/revisjoner", "/utstyr", "/kvalitetsmelding"],
+    "Ola": ["/onsker", "/oppgaver", "/varsler", "/forslag/ny", "/forslag", "/utstyr", "/erfaringer"],
+    "Siri": ["/onsker", "/oppgaver", "/varsler", "/revisjoner", "/utstyr", "/erfaringer", "/kvalitetsmelding"],
     "Per": ["/onsker", "/oppgaver", "/varsler", "/kvalitetsmelding", "/behandlingsprotokoll"],
     "Pia": ["/onsker", "/oppgaver", "/varsler", "/kvalitetsmelding", "/behandlingsprotokoll"],
     "Tor": ["/onsker", "/oppgaver", "/varsler", "/utstyr", "/kvalitetsmelding"],
-    "Anne": ["/onsker", "/oppgaver", "/varsler", "/forslag/ny", "/forslag", "/revisjoner", "/utstyr",
+    "Anne": ["/onsker", "/oppgaver", "/varsler", "/forslag/ny", "/forslag", "/revisjoner", "/utstyr", "/erfaringer",
              "/kvalitetsmelding", "/behandlingsprotokoll", "/admin"],
 }
 NARROW_WIDTHS = (320, 640)
@@ -110,6 +110,9 @@ def pages_for(who: str | None, sample: dict) -> list[tuple[str, int]]:
         return public + PARENT_PAGES + [("/varsler", 401), ("/admin", 401), (sample["case"], 401),
                                         ("/revisjoner", 401), ("/kvalitetsmelding", 401)]
     signed_in = public + [("/onsker", 200), ("/onsker/ny", 200), ("/varsler", 200), ("/varsler/innstillinger", 200)]
+    # experience sharing and consultations: the tip form, my consultations; moderators' page for mentors and the office
+    signed_in += [(sample["resource"] + "/tips/ny", 200), ("/horinger", 200),
+                  ("/erfaringer", 200 if who in ("Ola", "Siri", "Anne") else 403)]
     equipment = [("/utstyr", 200), ("/utstyr/enheter/nordre-skole", 200), ("/utstyr/standard", 200),
                  ("/utstyr/standard?dato=2025-01-01", 200), (sample["change"], 200), ("/utstyr/typer", 200),
                  ("/utstyr/typer/gulvrobot", 200)]

@@ -17,6 +17,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 
 from catalogue import db
 from catalogue.api.privacy_docs import privacy_doc_api_handlers
+from catalogue.api.metrics import metrics
 from catalogue.api.public_privacy import public_privacy_handlers
 from catalogue.api.reports import report_api_handlers
 from catalogue.api.resources import ResourceController
@@ -24,6 +25,7 @@ from catalogue.api.system import health, jwks, ready
 from catalogue.api.taxonomy import TaxonomyController, UnitController
 from catalogue.api.users import UserController
 from catalogue.logging_filters import install_log_redaction
+from catalogue.observability import RequestObservation, configure_logging
 from catalogue.problems import exception_handler
 from catalogue.search import listing
 from catalogue.security.access import TokenAuthenticationMiddleware, access_guard, routes_without_rule
@@ -53,6 +55,7 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
     settings = settings or Settings.from_env()
     logging.getLogger("catalogue").setLevel(settings.log_level)
     install_log_redaction()
+    configure_logging(settings.log_level, settings.log_format)
     engine = db.engine_from_url(settings.database_url, settings.sqlite_busy_timeout_seconds)
     tokens = build_token_service(settings)
     listing.set_cache_size(settings.search_cache_size)
@@ -86,6 +89,7 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
             *admin_page_handlers, *equipment_page_handlers, *info_page_handlers, *privacy_doc_api_handlers,
             *privacy_doc_page_handlers, *public_privacy_handlers, *parent_page_handlers, *report_api_handlers,
             *report_page_handlers, static_file,
+            metrics,
         ],
         middleware=[DefineMiddleware(TokenAuthenticationMiddleware)],
         guards=[access_guard],
@@ -117,7 +121,9 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
         on_startup=[connect],
         on_shutdown=[disconnect],
         debug=False,
+        logging_config=None,  # logging is catalogue.observability's (structlog, one handler on the root)
     )
+    app.asgi_handler = RequestObservation(app.asgi_handler, settings)
     missing = routes_without_rule(app)
     if missing:
         raise RuntimeError(f"routes without an access rule: {missing}")

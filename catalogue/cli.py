@@ -52,6 +52,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
             print(f"Applied {len(applied)} migration(s).")
         if loaded:
             print("Loaded demo data (invented units, resources and one user per role).")
+    from catalogue.observability import configure_logging, prepare_multiprocess_dir
+
+    # every worker writes its metrics to files here; /metrics sums them (set before the app loads)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = prepare_multiprocess_dir(settings.var_dir)
+    configure_logging(settings.log_level, settings.log_format)
     import uvicorn
 
     shown_host = f"[{host}]" if ":" in host else host
@@ -68,6 +73,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level=settings.log_level.lower(),
         proxy_headers=False,
         server_header=False,
+        log_config=None,  # the service's own logging (catalogue.observability), JSON by default
+        access_log=False,  # replaced by the request log: route template, status, latency, request id
     )
     return 0
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from catalogue.db import current_engine, is_sqlite
 from catalogue.facet_values import facet_values
+from catalogue.observability import search_cache
 from catalogue.schemas import ResourceSummary
 from catalogue.search import analysis, facets
 from catalogue.search.engines import CHECKS, PostgresDialect, SqliteDialect
@@ -205,7 +206,9 @@ async def search_resources(query: SearchQuery, principal: Principal) -> SearchPa
         if not keep:
             key = None
         if key is not None and (cached := snapshot.results.get(key)) is not None:
+            search_cache(True)
             return cached
+        search_cache(False)
         matched = None
         if terms:
             await _add_typo_alternatives(terms)

@@ -28,6 +28,7 @@ INSIDERS = frozenset({"sector_reviewer", "privacy_reviewer", "dpo", "tech_approv
 SPEC = {
     ("GET", "/health"): PUBLIC,
     ("GET", "/ready"): PUBLIC,
+    ("GET", "/metrics"): PUBLIC,  # operators only, checked in the handler: an admin's token or METRICS_NETWORKS
     ("GET", "/.well-known/jwks.json"): PUBLIC,
     ("GET", "/"): PUBLIC,
     ("GET", "/ressurser"): PUBLIC,

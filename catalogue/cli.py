@@ -230,6 +230,32 @@ def cmd_notifications_send(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from catalogue.backup import BackupError, backup
+
+    try:
+        print(backup(Settings.from_env(), Path(args.file)))
+    except BackupError as exc:
+        print(f"Backup failed: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from catalogue.backup import BackupError, restore
+
+    try:
+        print(asyncio.run(restore(Settings.from_env(), Path(args.file))))
+    except BackupError as exc:
+        print(f"Restore failed: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="catalogue", description="Læremiddelkatalogen")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -272,6 +298,13 @@ def build_parser() -> argparse.ArgumentParser:
     notifications = sub.add_parser("notifications", help="the notification outbox")
     notifications_sub = notifications.add_subparsers(dest="notifications_command", required=True)
     notifications_sub.add_parser("send", help="deliver pending e-mail now").set_defaults(func=cmd_notifications_send)
+
+    backup_command = sub.add_parser("backup", help="back up the database while the service runs")
+    backup_command.add_argument("file", help="the backup file to write (never overwritten)")
+    backup_command.set_defaults(func=cmd_backup)
+    restore_command = sub.add_parser("restore", help="load a backup into an empty database and verify the audit chain")
+    restore_command.add_argument("file", help="a file written by `catalogue backup`")
+    restore_command.set_defaults(func=cmd_restore)
 
     from catalogue.search.cli import add_commands as add_search_commands
 

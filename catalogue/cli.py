@@ -179,14 +179,25 @@ def cmd_admin(args: argparse.Namespace) -> int:
 
 async def _revisions_run(settings: Settings):
     from catalogue.migrate import migrate
+    from workflows.jobs_lock import JobsLock
     from workflows.scheduler import run_once
 
     await migrate(settings)
-    return await run_once(settings)
+    async with JobsLock(settings) as lock:
+        if not await lock.acquire():
+            return None
+        return await run_once(settings)
+
+
+JOBS_ELSEWHERE = ("A running worker holds the jobs lock and does this itself (SCHEDULER_INTERVAL_SECONDS); "
+                  "nothing was done here.")
 
 
 def cmd_revisions_run(args: argparse.Namespace) -> int:
     report = asyncio.run(_revisions_run(Settings.from_env()))
+    if report is None:
+        print(JOBS_ELSEWHERE)
+        return 0
     print(f"Opened {len(report.opened)} revision case(s){': ' + ', '.join(map(str, report.opened)) if report.opened else ''}.")
     print(f"Flagged {len(report.overdue)} overdue step(s).")
     print(f"Reminded {len(report.reminded)} proposer(s) of a returned case.")
@@ -215,9 +226,14 @@ async def _notifications_send(settings: Settings):
     from catalogue.migrate import migrate
     from workflows.notify import deliver_pending, send_digests
 
+    from workflows.jobs_lock import JobsLock
+
     await migrate(settings)
-    await send_digests(settings)  # the daily digests that have fallen due go out with the rest
-    return await deliver_pending(settings)
+    async with JobsLock(settings) as lock:
+        if not await lock.acquire():
+            return None
+        await send_digests(settings)  # the daily digests that have fallen due go out with the rest
+        return await deliver_pending(settings)
 
 
 def cmd_notifications_send(args: argparse.Namespace) -> int:
@@ -226,6 +242,9 @@ def cmd_notifications_send(args: argparse.Namespace) -> int:
         print("SMTP_HOST is not set: notifications are shown in the app only.")
         return 0
     report = asyncio.run(_notifications_send(settings))
+    if report is None:
+        print(JOBS_ELSEWHERE)
+        return 0
     print(f"Sent {report.sent}, will retry {report.retried}, gave up on {report.failed}.")
     return 0
 

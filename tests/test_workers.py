@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import subprocess
 from collections import Counter
 
 import httpx
@@ -18,7 +19,7 @@ from catalogue.tables import AppUser, Resource
 from tests.conftest import resource_body
 from tests.test_workflow_concurrency_audit import MIXES
 from tests.test_workflow_support import PROBLEM, Flow, etag_of
-from tests.workers import Mailbox, SmtpServer, start_worker, wait_until
+from tests.workers import CATALOGUE, Mailbox, SmtpServer, start_worker, wait_until, worker_env
 from workflows.tables import Case, Notification
 
 
@@ -162,6 +163,11 @@ def test_two_workers_open_each_due_revision_once_and_send_each_notification_once
                        what="the revision cases")
             wait_until(lambda: api.run(_deliveries, notification_ids) == {"sent"}, what="the outbox")
             logs = [w.output() for w in workers]
+            # cron's commands leave the jobs to the worker that holds the lock
+            for command in (["notifications", "send"], ["revisions", "run"]):
+                done = subprocess.run([CATALOGUE, *command], env=worker_env(settings, **_jobs_env(smtp)),
+                                      capture_output=True, text=True, timeout=120)
+                assert done.returncode == 0 and "holds the jobs lock" in done.stdout, done.stdout + done.stderr
         finally:
             for worker in workers:
                 worker.stop()
@@ -178,6 +184,8 @@ def test_a_worker_killed_in_the_middle_of_a_batch_leaves_nothing_unsent_and_noth
         second = None
         try:
             assert smtp.mailbox.held.wait(60), first.output()  # the first worker is sending its third mail
+            # a stuck SMTP server holds up no request: the worker that waits for it answers
+            assert httpx.get(f"{first.url}/ready", timeout=30).status_code == 200
             second = start_worker(settings, "b", **_jobs_env(smtp))
             assert len(smtp.mailbox.accepted) == 2
             first.kill()

@@ -16,6 +16,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 
 from catalogue import db
 from catalogue.api.privacy_docs import privacy_doc_api_handlers
+from catalogue.api.metrics import metrics
 from catalogue.api.public_privacy import public_privacy_handlers
 from catalogue.api.reports import report_api_handlers
 from catalogue.api.resources import ResourceController
@@ -26,6 +27,7 @@ from catalogue.api.users import UserController
 from catalogue.bounds import bounds_guard
 from catalogue.dataio.api import dataio_api_handlers
 from catalogue.logging_filters import install_log_redaction
+from catalogue.observability import RequestObservation, configure_logging
 from catalogue.openapi_docs import openapi_guard
 from catalogue.problems import exception_handler
 from catalogue.search import listing
@@ -61,6 +63,7 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
     settings = settings or Settings.from_env()
     logging.getLogger("catalogue").setLevel(settings.log_level)
     install_log_redaction()
+    configure_logging(settings.log_level, settings.log_format)
     engine = db.engine_from_url(settings.database_url, settings.sqlite_busy_timeout_seconds)
     tokens = build_token_service(settings)
     listing.set_cache_size(settings.search_cache_size)
@@ -97,6 +100,7 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
             *dataio_api_handlers, *dataio_page_handlers,
             *tip_api_handlers, *tip_page_handlers, *consultation_api_handlers,
             *consultation_page_handlers,
+            metrics,
         ],
         middleware=[DefineMiddleware(TokenAuthenticationMiddleware),
                     SessionCsrfMiddleware(csrf_secret, lambda scope: served_over_https(scope, settings))],
@@ -121,7 +125,9 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
         on_startup=[connect],
         on_shutdown=[disconnect],
         debug=False,
+        logging_config=None,  # logging is catalogue.observability's (structlog, one handler on the root)
     )
+    app.asgi_handler = RequestObservation(app.asgi_handler, settings)
     missing = routes_without_rule(app)
     if missing:
         raise RuntimeError(f"routes without an access rule: {missing}")

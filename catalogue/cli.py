@@ -52,6 +52,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
             print(f"Applied {len(applied)} migration(s).")
         if loaded:
             print("Loaded demo data (invented units, resources and one user per role).")
+    from catalogue.observability import configure_logging, prepare_multiprocess_dir
+
+    # every worker writes its metrics to files here; /metrics sums them (set before the app loads)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = prepare_multiprocess_dir(settings.var_dir)
+    configure_logging(settings.log_level, settings.log_format)
     import uvicorn
 
     shown_host = f"[{host}]" if ":" in host else host
@@ -68,6 +73,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level=settings.log_level.lower(),
         proxy_headers=False,
         server_header=False,
+        log_config=None,  # the service's own logging (catalogue.observability), JSON by default
+        access_log=False,  # replaced by the request log: route template, status, latency, request id
     )
     return 0
 
@@ -172,14 +179,25 @@ def cmd_admin(args: argparse.Namespace) -> int:
 
 async def _revisions_run(settings: Settings):
     from catalogue.migrate import migrate
+    from workflows.jobs_lock import JobsLock
     from workflows.scheduler import run_once
 
     await migrate(settings)
-    return await run_once(settings)
+    async with JobsLock(settings) as lock:
+        if not await lock.acquire():
+            return None
+        return await run_once(settings)
+
+
+JOBS_ELSEWHERE = ("A running worker holds the jobs lock and does this itself (SCHEDULER_INTERVAL_SECONDS); "
+                  "nothing was done here.")
 
 
 def cmd_revisions_run(args: argparse.Namespace) -> int:
     report = asyncio.run(_revisions_run(Settings.from_env()))
+    if report is None:
+        print(JOBS_ELSEWHERE)
+        return 0
     print(f"Opened {len(report.opened)} revision case(s){': ' + ', '.join(map(str, report.opened)) if report.opened else ''}.")
     print(f"Flagged {len(report.overdue)} overdue step(s).")
     print(f"Reminded {len(report.reminded)} proposer(s) of a returned case.")
@@ -208,9 +226,14 @@ async def _notifications_send(settings: Settings):
     from catalogue.migrate import migrate
     from workflows.notify import deliver_pending, send_digests
 
+    from workflows.jobs_lock import JobsLock
+
     await migrate(settings)
-    await send_digests(settings)  # the daily digests that have fallen due go out with the rest
-    return await deliver_pending(settings)
+    async with JobsLock(settings) as lock:
+        if not await lock.acquire():
+            return None
+        await send_digests(settings)  # the daily digests that have fallen due go out with the rest
+        return await deliver_pending(settings)
 
 
 def cmd_notifications_send(args: argparse.Namespace) -> int:
@@ -219,7 +242,36 @@ def cmd_notifications_send(args: argparse.Namespace) -> int:
         print("SMTP_HOST is not set: notifications are shown in the app only.")
         return 0
     report = asyncio.run(_notifications_send(settings))
+    if report is None:
+        print(JOBS_ELSEWHERE)
+        return 0
     print(f"Sent {report.sent}, will retry {report.retried}, gave up on {report.failed}.")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from catalogue.backup import BackupError, backup
+
+    try:
+        print(backup(Settings.from_env(), Path(args.file)))
+    except BackupError as exc:
+        print(f"Backup failed: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from catalogue.backup import BackupError, restore
+
+    try:
+        print(asyncio.run(restore(Settings.from_env(), Path(args.file))))
+    except BackupError as exc:
+        print(f"Restore failed: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -265,6 +317,13 @@ def build_parser() -> argparse.ArgumentParser:
     notifications = sub.add_parser("notifications", help="the notification outbox")
     notifications_sub = notifications.add_subparsers(dest="notifications_command", required=True)
     notifications_sub.add_parser("send", help="deliver pending e-mail now").set_defaults(func=cmd_notifications_send)
+
+    backup_command = sub.add_parser("backup", help="back up the database while the service runs")
+    backup_command.add_argument("file", help="the backup file to write (never overwritten)")
+    backup_command.set_defaults(func=cmd_backup)
+    restore_command = sub.add_parser("restore", help="load a backup into an empty database and verify the audit chain")
+    restore_command.add_argument("file", help="a file written by `catalogue backup`")
+    restore_command.set_defaults(func=cmd_restore)
 
     from catalogue.search.cli import add_commands as add_search_commands
 

@@ -42,6 +42,32 @@ async def applied_migrations() -> list[str]:
     return [r["name"] for r in rows]
 
 
+_MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+_up_to_date = False
+
+
+def known_migrations() -> set[str]:
+    """The ids of the migrations this version of the service ships (each file's ``ID``)."""
+    import re
+
+    found = set()
+    for path in _MIGRATIONS.glob("*/*.py"):
+        match = re.search(r'^ID = "([^"]+)"', path.read_text(encoding="utf-8"), re.MULTILINE)
+        if match:
+            found.add(match.group(1))
+    return found
+
+
+async def pending_migrations() -> list[str]:
+    """This version's migrations that the database has not applied (none, once seen up to date)."""
+    global _up_to_date
+    if _up_to_date:
+        return []
+    pending = sorted(known_migrations() - set(await applied_migrations()))
+    _up_to_date = not pending
+    return pending
+
+
 async def migrate(settings: Settings) -> list[str]:
     """Bring the schema up to date; returns the ids of migrations applied now."""
     engine = db.engine_from_url(settings.database_url, settings.sqlite_busy_timeout_seconds)

@@ -10,7 +10,7 @@ from typing import Any, Iterable
 import msgspec
 
 from catalogue import domain, restrictions
-from catalogue.db import write_transaction
+from catalogue.db import current_engine, is_sqlite, write_transaction
 from catalogue.etags import stale
 from catalogue.facet_values import facet_values
 from catalogue.privacy_docs.history import record_change
@@ -135,8 +135,17 @@ def check_dates(licence_expires: datetime.date | None, errors: FieldErrors) -> N
 # --- storage --------------------------------------------------------------------------------
 
 
+_VENDOR_LOCK_CLASS = 0x4C4B  # advisory locks (class, hash of the vendor's key) around get-or-create
+
+
 async def vendor_id_for(ref: VendorRef) -> int:
-    """Match by organisation number, then by name (case-insensitively); create otherwise."""
+    """Match by organisation number, then by name (case-insensitively); create otherwise. On
+    PostgreSQL two transactions naming the same new vendor at once are made to take turns (a lock
+    on the vendor's key until the first commits), so the second finds the row instead of failing on
+    the unique organisation number."""
+    if not is_sqlite(current_engine()):
+        await Vendor.raw("SELECT pg_advisory_xact_lock({}, hashtext({}))", _VENDOR_LOCK_CLASS,
+                         ref.organisation_number or ref.name.strip().casefold())
     if ref.organisation_number:
         row = await Vendor.select(Vendor.id).where(Vendor.organisation_number == ref.organisation_number).first()
         if row:

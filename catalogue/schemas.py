@@ -347,6 +347,7 @@ class UnitOut(Struct, kw_only=True):
 class Health(Struct, kw_only=True):
     status: str
     database: Optional[str] = None
+    migrations: Optional[str] = None  # "ok", or how many of this version's migrations are not applied
 
 
 def to_builtins(value) -> object:

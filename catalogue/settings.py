@@ -144,6 +144,10 @@ class Settings:
     dpo_name: str = ""
     dpo_email: str = ""
     dpo_phone: str = ""
+    # operation: the log format, and who may read /metrics besides an admin's token
+    log_format: str = "json"
+    smtp_timeout_seconds: int = 10  # one SMTP exchange; a slower server is retried later
+    metrics_networks: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
 
     @property
     def is_sqlite(self) -> bool:
@@ -212,6 +216,10 @@ class Settings:
             notify_max_attempts=_int("NOTIFY_MAX_ATTEMPTS", 6, minimum=1),
             digest_hour=_int("DIGEST_HOUR", 7, minimum=0),
             **_privacy_contacts(),
+            log_format=(os.environ.get("LOG_FORMAT") or "json").strip().lower(),
+            smtp_timeout_seconds=_int("SMTP_TIMEOUT_SECONDS", 10, minimum=1),
+            metrics_networks=_list("METRICS_NETWORKS") if "METRICS_NETWORKS" in os.environ
+            else ("127.0.0.1/32", "::1/128"),
         )
         values.update(overrides)
         settings = cls(**values)
@@ -242,6 +250,8 @@ class Settings:
             raise ConfigurationError("DIGEST_HOUR must be an hour of the day (0–23)")
         if self.dpo_email and not _EMAIL.match(self.dpo_email):
             raise ConfigurationError("DPO_EMAIL must be an e-mail address")
+        if self.log_format not in ("json", "console"):
+            raise ConfigurationError("LOG_FORMAT must be json or console")
         if self.oidc_feide_affiliation_source not in ("userinfo", "groups"):
             raise ConfigurationError("OIDC_FEIDE_AFFILIATION_SOURCE must be userinfo or groups")
 

@@ -29,6 +29,7 @@ TIP_MODERATORS = frozenset({"ict_mentor", "sector_reviewer", "admin"})
 SPEC = {
     ("GET", "/health"): PUBLIC,
     ("GET", "/ready"): PUBLIC,
+    ("GET", "/metrics"): PUBLIC,  # operators only, checked in the handler: an admin's token or METRICS_NETWORKS
     ("GET", "/.well-known/jwks.json"): PUBLIC,
     ("GET", "/"): PUBLIC,
     ("GET", "/ressurser"): PUBLIC,

@@ -29,6 +29,15 @@ def entry_hash(prev_hash: str, occurred_at: str, actor: str, actor_user_id: int 
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
+async def lock_chain() -> None:
+    """Take the chain's lock in the current PostgreSQL transaction (held until it ends; taking it
+    again is free). Whatever else a transaction locks that an append may also be waiting behind
+    (the search index's counter row) must be locked after this, so two writers never wait for each
+    other in opposite orders."""
+    if not is_sqlite(current_engine()):
+        await AuditEntry.raw("SELECT pg_advisory_xact_lock({})", _LOCK_KEY)
+
+
 async def append(action: str, object_type: str, object_id: Any, data: dict[str, Any] | None = None, *,
                  actor: str, actor_user_id: int | None = None) -> str:
     """Append one entry. Must run inside the caller's write transaction, so the change and its
@@ -36,9 +45,8 @@ async def append(action: str, object_type: str, object_id: Any, data: dict[str, 
     engine = current_engine()
     if engine.current_transaction.get() is None:
         raise RuntimeError("audit.append must run inside the transaction of the change it records")
-    if not is_sqlite(engine):
-        # SQLite's IMMEDIATE transaction already excludes other writers; PostgreSQL needs a lock
-        await AuditEntry.raw("SELECT pg_advisory_xact_lock({})", _LOCK_KEY)
+    # SQLite's IMMEDIATE transaction already excludes other writers; PostgreSQL needs a lock
+    await lock_chain()
     head = await AppMeta.select(AppMeta.value).where(AppMeta.key == HEAD_KEY).first()
     prev_hash = json.loads(head["value"])["hash"] if head else GENESIS
     occurred_at = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="microseconds")

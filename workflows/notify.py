@@ -7,7 +7,8 @@ e-mail a day (after DIGEST_HOUR, Norwegian time) instead of one each.
 
 Delivery is safe with several workers: a worker claims a row by moving it from ``pending`` to
 ``sending`` in one UPDATE; a row left ``sending`` by a worker that died is claimed again after
-the claim expires. A digest is claimed by moving the user's ``digest_sent_on`` to today."""
+the claim expires (at once, when the worker that takes over the jobs lock finds it: see
+workflows.jobs_lock). A digest is claimed by moving the user's ``digest_sent_on`` to today."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from typing import Iterable
 import aiosmtplib
 
 from catalogue.db import write_transaction
+from catalogue.observability import NOTIFICATIONS
 from catalogue.settings import Settings
 from catalogue.tables import AppUser, UserRole
 from workflows.tables import Notification
@@ -96,8 +98,13 @@ class DeliveryReport:
     failed: int = 0
 
 
-def _message(settings: Settings, to: str, subject: str, body: str, link: str | None) -> EmailMessage:
+def _message(settings: Settings, to: str, subject: str, body: str, link: str | None,
+             notification_id: int | None = None) -> EmailMessage:
     message = EmailMessage()
+    if notification_id is not None:
+        # the same Message-ID on every attempt, so a receiving server can drop a repeat
+        domain = settings.smtp_from.rpartition("@")[2] or "localhost"
+        message["Message-ID"] = f"<notification-{notification_id}@{domain}>"
     message["From"] = settings.smtp_from
     message["To"] = to
     message["Subject"] = " ".join(subject.split())  # a header is one line, whatever a name contains
@@ -135,11 +142,11 @@ async def deliver_pending(settings: Settings, limit: int = 100) -> DeliveryRepor
         item = claimed[0]
         try:
             await aiosmtplib.send(
-                _message(settings, item["email"], item["subject"], item["body"], item["link"]),
+                _message(settings, item["email"], item["subject"], item["body"], item["link"], item["id"]),
                 hostname=settings.smtp_host, port=settings.smtp_port,
                 username=settings.smtp_username or None, password=settings.smtp_password or None,
                 start_tls=settings.smtp_starttls and not settings.smtp_tls, use_tls=settings.smtp_tls,
-                timeout=settings.http_timeout_seconds,
+                timeout=settings.smtp_timeout_seconds,
             )
         except Exception as exc:  # any delivery failure is retried later; the action is long done
             attempts = item["attempts"]
@@ -150,6 +157,7 @@ async def deliver_pending(settings: Settings, limit: int = 100) -> DeliveryRepor
                     seconds=BACKOFF_BASE_SECONDS * 2 ** (attempts - 1)),
                 Notification.last_error: f"{type(exc).__name__}: {exc}"[:500],
             }).where(Notification.id == item["id"])
+            NOTIFICATIONS.labels("failed" if final else "retry").inc()
             if final:
                 report.failed += 1
                 log.warning("notification %s failed for good after %s attempts", item["id"], attempts)
@@ -159,6 +167,7 @@ async def deliver_pending(settings: Settings, limit: int = 100) -> DeliveryRepor
         await Notification.update({Notification.delivery: "sent", Notification.sent_at: _now(),
                                    Notification.last_error: None}).where(Notification.id == item["id"])
         report.sent += 1
+        NOTIFICATIONS.labels("sent").inc()
     return report
 
 

@@ -224,24 +224,35 @@ async def revision_overview(settings: Settings, day: datetime.date | None = None
 
 
 async def periodic(settings: Settings) -> None:
-    """The in-process scheduler: revisions and overdue steps every interval, mail more often."""
+    """The in-process scheduler: revisions and overdue steps every interval, mail more often.
+    Every worker runs this loop, but only the one holding the jobs lock does the work (see
+    workflows.jobs_lock); the others try to take the lock each round and take over when its holder
+    is gone."""
+    from workflows.jobs_lock import JobsLock
+
     interval = settings.scheduler_interval_seconds
-    mail_every = max(5, min(60, interval))
+    mail_every = max(1, min(60, interval))
     elapsed = interval
-    while True:
-        try:
-            if elapsed >= interval:
-                report = await run_once(settings)
-                if report.opened or report.overdue or report.reminded:
-                    log.info("scheduler opened %d revision(s), flagged %d overdue step(s), sent %d reminder(s)",
-                             len(report.opened), len(report.overdue), len(report.reminded))
-                elapsed = 0
-            await send_digests(settings)
-            await deliver_pending(settings)
-        except Exception:  # keep the loop alive; the next round tries again
-            log.exception("scheduler round failed")
-        await asyncio.sleep(mail_every)
-        elapsed += mail_every
+    lock = JobsLock(settings)
+    try:
+        while True:
+            try:
+                if await lock.acquire():
+                    if elapsed >= interval:
+                        report = await run_once(settings)
+                        if report.opened or report.overdue or report.reminded:
+                            log.info("scheduler opened %d revision(s), flagged %d overdue step(s), "
+                                     "sent %d reminder(s)", len(report.opened), len(report.overdue),
+                                     len(report.reminded))
+                        elapsed = 0
+                    await send_digests(settings)
+                    await deliver_pending(settings)
+            except Exception:  # keep the loop alive; the next round tries again
+                log.exception("scheduler round failed")
+            await asyncio.sleep(mail_every)
+            elapsed += mail_every
+    finally:
+        await lock.release()
 
 
 @contextlib.asynccontextmanager

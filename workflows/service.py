@@ -15,6 +15,7 @@ import msgspec
 from catalogue import followers, restrictions
 from catalogue.db import write_transaction
 from catalogue.domain import CATALOGUE_INSIDERS, Role
+from catalogue.observability import counted_action
 from catalogue.etags import stale
 from catalogue.privacy_docs.history import record_change
 from catalogue.problems import FieldErrors, Problem
@@ -336,6 +337,7 @@ async def _check_request(row: dict[str, Any], request: ActionRequest, action: Ac
     return changes
 
 
+@counted_action
 async def apply_action(case_id: int, request: ActionRequest, principal: Principal, expected_version: int | None,
                        settings: Settings) -> None:
     """Take one action through the engine: check who may, validate, change state, run its effect,

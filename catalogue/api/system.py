@@ -6,6 +6,7 @@ from litestar import Request, Response, get
 
 from catalogue.schemas import Health
 from catalogue.security.access import PUBLIC, rule
+from catalogue.migrate import pending_migrations
 from catalogue.tables import Level
 
 
@@ -14,13 +15,21 @@ async def health() -> Health:
     return Health(status="ok")
 
 
-@get("/ready", opt=rule(PUBLIC), tags=["system"], summary="The database answers")
+@get("/ready", opt=rule(PUBLIC), tags=["system"],
+     summary="The database answers and its schema is the one this version of the service expects")
 async def ready() -> Response[Health]:
     try:
         await Level.raw("SELECT 1 AS ok")
     except Exception:  # any failure to reach the database means not ready
         return Response(Health(status="unavailable", database="unreachable"), status_code=503)
-    return Response(Health(status="ok", database="ok"))
+    try:
+        pending = await pending_migrations()
+    except Exception:
+        return Response(Health(status="unavailable", database="unreachable"), status_code=503)
+    if pending:
+        return Response(Health(status="unavailable", database="ok", migrations=f"{len(pending)} pending"),
+                        status_code=503)
+    return Response(Health(status="ok", database="ok", migrations="ok"))
 
 
 @get("/.well-known/jwks.json", opt=rule(PUBLIC), tags=["system"], summary="Public keys of our tokens")

@@ -242,7 +242,12 @@ CHANGES_KEPT = 20_000
 
 async def record_change(ids: list[int]) -> None:
     """Bump the index generation and name the resources changed (0: all of them). The UPDATE locks
-    the counter row until the transaction ends, so generations commit in order."""
+    the counter row until the transaction ends, so generations commit in order. The audit chain's
+    lock is taken first: a change that appends to the audit log and changes the index, in either
+    order, then always locks the two in the same order (else two such writers deadlock)."""
+    from workflows.audit import lock_chain
+
+    await lock_chain()
     rows = await _raw("UPDATE search_state SET generation = generation + 1 WHERE id = 1 RETURNING generation")
     generation = int(rows[0]["generation"])
     for start in range(0, len(ids), 1000):

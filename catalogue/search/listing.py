@@ -30,6 +30,7 @@ from typing import Any
 
 from catalogue.db import current_engine, is_sqlite
 from catalogue import domain
+from catalogue.observability import search_cache
 from catalogue.schemas import ResourceSummary
 from catalogue.search import analysis, facets
 from catalogue.search.engines import CHECKS, PostgresDialect, SqliteDialect
@@ -270,7 +271,9 @@ async def _search(query: SearchQuery, principal: Principal) -> tuple[SearchPage 
         if not keep:
             key = None
         if key is not None and (cached := snapshot.results.get(key)) is not None:
+            search_cache(True)
             return None, cached
+        search_cache(False)
         matched = 0 if parsed.uncovered_level and not terms else None  # only "vgs": nothing
         as_typed: list[int] = []  # per term: the resources matching it as typed
         per_term: list[int] = []  # per term: also through other spellings and typos

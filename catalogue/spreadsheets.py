@@ -20,6 +20,7 @@ import charset_normalizer
 XLSX_TYPES = {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 CSV_TYPES = {"text/csv", "text/plain", "application/csv", "application/vnd.ms-excel"}
 MAX_ROWS = 20_000
+MAX_RECORDS = 100_000  # rows read, empty ones included: a sheet whose last cell is far down is refused
 MAX_COLUMNS = 50
 MAX_UNPACKED_BYTES = 50 * 1024 * 1024  # an XLSX is a zip: refuse one that unpacks to more than this
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -146,6 +147,8 @@ def read_xlsx(content: bytes, keep_formulas: bool = False) -> Sheet:
         worksheet = workbook.worksheets[0] if workbook.worksheets else None
         if worksheet is None:
             raise SpreadsheetError("the workbook has no worksheet")
+        if (worksheet.max_row or 0) > MAX_RECORDS:
+            raise SpreadsheetError(f"the sheet has more than {MAX_ROWS} rows")
         records = ((number, list(values)) for number, values in
                    enumerate(worksheet.iter_rows(values_only=True, max_col=MAX_COLUMNS), start=1))
         return _table(records)
@@ -164,6 +167,8 @@ def _table(records: Iterable[tuple[int, Sequence[Cell]]]) -> Sheet:
     headers: list[str] | None = None
     sheet = Sheet(headers=[])
     for number, record in records:
+        if number > MAX_RECORDS:
+            raise SpreadsheetError(f"the sheet has more than {MAX_ROWS} rows")
         values = [_clean(v) for v in record[:MAX_COLUMNS]]
         if all(v is None for v in values):
             continue

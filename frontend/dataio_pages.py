@@ -28,15 +28,6 @@ REFUSALS = {
     "import-applied": "Dette regnearket er allerede importert.",
     "import-invalid": "Regnearket kan ikke importeres. Rett det og last det opp på nytt.",
 }
-SHEET_MESSAGES = {
-    "the file is empty": "Filen er tom.",
-    "old Excel files (.xls) cannot be read; save the sheet as .xlsx or .csv":
-        "Gamle Excel-filer (.xls) kan ikke leses. Lagre regnearket som .xlsx eller .csv.",
-    "the sheet has no header row": "Regnearket har ingen overskriftsrad.",
-    "the workbook is too large": "Regnearket er for stort (pakket ut over 50 MB).",
-    "the file is not a valid XLSX workbook": "Filen er ikke et gyldig XLSX-regneark.",
-    "the file is not a text (CSV) file or an XLSX workbook": "Filen er verken en CSV-fil eller et XLSX-regneark.",
-}
 SHOWN_ROWS = 500
 
 
@@ -50,14 +41,6 @@ def _form(request: Request, errors: FormErrors | None = None, in_use: bool = Fal
 @get("/ressurser/import", opt=EDITORS, include_in_schema=False)
 async def sheet_form(request: Request) -> Template:
     return _form(request)
-
-
-def _sheet_message(text: str) -> str:
-    if text in SHEET_MESSAGES:
-        return SHEET_MESSAGES[text]
-    if text.startswith("the sheet has more than"):
-        return f"Regnearket har flere enn {resource_import.spreadsheets.MAX_ROWS} rader. Del det i flere filer."
-    return "Filen kan ikke leses som et regneark (CSV eller XLSX)."
 
 
 @post("/ressurser/import", opt=EDITORS, include_in_schema=False, request_max_body_size=MAX_BYTES + 64 * 1024)
@@ -78,7 +61,7 @@ async def sheet_upload(request: Request,
     except Problem as problem:
         if problem.status_code != 422:
             raise
-        errors.add("file", _sheet_message(str((problem.errors or [{}])[0].get("message"))))
+        errors.add("file", resource_import.sheet_message(str((problem.errors or [{}])[0].get("message"))))
         return _form(request, errors, in_use, 422)
     return Redirect(path=f"/ressurser/import/{upload_id}", status_code=303)
 

@@ -209,6 +209,20 @@ def test_files_that_are_not_spreadsheets_are_refused():
         assert expected in str(caught.value)
 
 
+def test_an_xlsx_whose_last_cell_is_far_down_is_refused_at_once():
+    import xlsxwriter
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True})
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, HEADER)
+    sheet.write(1_048_575, 16_383, "langt nede")
+    book.close()
+    with pytest.raises(spreadsheets.SpreadsheetError, match="more than 20000 rows") as caught:
+        resource_import.read_sheet(out.getvalue(), "stor.xlsx")
+    assert "flere enn 20000 rader" in resource_import.sheet_message(str(caught.value))
+
+
 def test_a_zip_bomb_and_too_many_rows_are_refused():
     import zipfile
 

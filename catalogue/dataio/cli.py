@@ -172,7 +172,8 @@ def cmd_resources_import(args: argparse.Namespace) -> int:
     try:
         sheet = resource_import.read_sheet(content, path.name)
     except spreadsheets.SpreadsheetError as exc:
-        print(f"Ingenting importert: {path.name} kan ikke leses som regneark ({exc}).", file=sys.stderr)
+        print(f"Ingenting importert: {path.name} kan ikke leses som regneark. {resource_import.sheet_message(str(exc))}",
+              file=sys.stderr)
         return 1
     with _row_progress("Skriver" if args.apply else "Sjekker") as progress:
         plan = asyncio.run(_sheet_import(Settings.from_env(), sheet, args.apply, args.in_use, progress))

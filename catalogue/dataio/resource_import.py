@@ -498,6 +498,30 @@ def _url_key(url: str) -> str:
     return re.sub(r"^https?://(www\.)?", "", str(url).strip().casefold()).rstrip("/")
 
 
+SHEET_MESSAGES = {
+    "the file is empty": "Filen er tom.",
+    "old Excel files (.xls) cannot be read; save the sheet as .xlsx or .csv":
+        "Gamle Excel-filer (.xls) kan ikke leses. Lagre regnearket som .xlsx eller .csv.",
+    "the sheet has no header row": "Regnearket har ingen overskriftsrad.",
+    "the workbook is too large": "Regnearket er for stort (pakket ut over 50 MB).",
+    "the workbook has no worksheet": "Regnearket har ingen ark.",
+    "the file is not a valid XLSX workbook": "Filen er ikke et gyldig XLSX-regneark.",
+    "the file is not a text (CSV) file or an XLSX workbook": "Filen er verken en CSV-fil eller et XLSX-regneark.",
+    "the file is not a text (CSV) file": "Filen er verken en CSV-fil eller et XLSX-regneark.",
+}
+
+
+def sheet_message(text: str) -> str:
+    """Why a file cannot be read, in Norwegian."""
+    if text in SHEET_MESSAGES:
+        return SHEET_MESSAGES[text]
+    if text.startswith("the sheet has more than"):
+        return f"Regnearket har flere enn {spreadsheets.MAX_ROWS} rader. Del det i flere filer."
+    if text.startswith("the CSV file cannot be read"):
+        return "CSV-filen kan ikke leses (for eksempel et anførselstegn som ikke er lukket)."
+    return "Filen kan ikke leses som et regneark (CSV eller XLSX)."
+
+
 def read_sheet(content: bytes, filename: str) -> spreadsheets.Sheet:
     """The upload as a sheet; spreadsheets.SpreadsheetError for one that is not a readable table."""
     if not content.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) and (b"\x00" in content[:65536] or content.startswith(b"%PDF")):

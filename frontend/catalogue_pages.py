@@ -25,7 +25,7 @@ from catalogue.visibility import BANDS
 from frontend import labels
 from frontend.forms import FormErrors, form_data
 from frontend.pages import page_context
-from frontend.search_adapter import PAGE_SIZE, SearchRequest, SearchResult, run_search
+from frontend.search_adapter import PAGE_SIZE, SearchRequest, SearchResult, resource_filters, run_search
 from frontend.tip_pages import TIP_MESSAGES, resource_tips_context
 
 FILTERS = ("band", "level", "subject", "kindergarten_area", "kind", "platform", "login")
@@ -163,6 +163,8 @@ async def search_page(request: Request) -> Template:
             count_text=count_text(result.total, search.q),
             page_title=(f"«{search.q}» – " if search.q else "") + "Finn læremidler",
             back=urlencode(_pairs(search)),
+            download=urlencode(_pairs(search)),
+            can_import=bool(request.user and set(request.user.roles) & set(domain.CATALOGUE_EDITORS)),
             sorts=[("", "Mest relevant" if search.q else "Navn"), ("name", "Navn"), ("newest", "Nyeste")],
         ),
     )
@@ -217,6 +219,25 @@ async def _resource_page(request: Request, resource_id: int, *, errors: FormErro
         source=source, message=RESOURCE_MESSAGES.get(request.query_params.get("melding", "")),
         **(await resource_tips_context(request, resource_id) if signed_in else {}),
     ))
+
+
+@get("/ressurser/regneark", opt=rule(SIGNED_IN), include_in_schema=False)
+async def search_download(request: Request) -> Response:
+    """Every resource the search on the page finds (not only the page shown), as XLSX or CSV: the
+    catalogue export, whose headings the spreadsheet import reads again."""
+    import datetime
+
+    from catalogue.dataio import catalogue_export
+
+    fmt = request.query_params.get("format", "xlsx")
+    if fmt not in ("xlsx", "csv"):
+        raise Problem(422, "format: must be xlsx or csv", errors=[{"field": "format", "message": "xlsx or csv"}])
+    search = _search_request(request)
+    content = await catalogue_export.export(search.q or None, resource_filters(search), request.user, fmt,
+                                            search.sort if search.sort in ("name", "newest") else None)
+    name = f"laeremidler-{datetime.date.today().isoformat()}.{fmt}"
+    return Response(content, media_type=catalogue_export.media_type(fmt), headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "private, no-store"})
 
 
 @get("/ressurser/{resource_id:int}", opt=rule(PUBLIC), include_in_schema=False)
@@ -326,5 +347,5 @@ async def privacy_page(request: Request) -> Template:
         with_personal_data=sum(1 for r in rows if r["processes_personal_data"])))
 
 
-catalogue_page_handlers = [search_page, resource_page, restriction_add, restriction_decide, resource_follow,
+catalogue_page_handlers = [search_page, search_download, resource_page, restriction_add, restriction_decide, resource_follow,
                            privacy_page]

@@ -49,15 +49,20 @@ def _notices(page: Any) -> list[str]:
     return out
 
 
-async def run_search(search: SearchRequest, principal: Principal) -> SearchResult:
-    """Run the search; a filter value the catalogue does not know becomes a message, not an error page."""
+def resource_filters(search: SearchRequest) -> visibility.ResourceFilters:
+    """The page's filters as the search's."""
     f = search.filters
-    filters = visibility.ResourceFilters(
+    return visibility.ResourceFilters(
         levels=f.get("level", []), bands=f.get("band", []), subjects=f.get("subject", []),
         kindergarten_areas=f.get("kindergarten_area", []), kinds=f.get("kind", []),
         platforms=f.get("platform", []), logins=f.get("login", []), languages=[], statuses=[], units=[],
         in_base_package=search.in_base_package,
     )
+
+
+async def run_search(search: SearchRequest, principal: Principal) -> SearchResult:
+    """Run the search; a filter value the catalogue does not know becomes a message, not an error page."""
+    filters = resource_filters(search)
     query = SearchQuery(q=search.q or None, filters=filters, limit=PAGE_SIZE, offset=(search.page - 1) * PAGE_SIZE,
                         sort=search.sort if search.sort in PAGE_SORTS else None, facets=True)
     try:

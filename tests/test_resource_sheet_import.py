@@ -289,6 +289,25 @@ def test_the_catalogue_exports_as_csv_xlsx_and_json_with_the_search_filters(api)
     assert api.get("/api/v1/resources/export?format=csv").status_code == 401
 
 
+def test_the_search_page_downloads_every_hit_of_its_search_as_a_spreadsheet(api):
+    plan_of(api, csv_content(), apply=True, in_use=True)
+    html = {"Accept": "text/html"}
+    assert "Last ned alle treffene" not in api.get("/ressurser?subject=MAT", headers=html).text  # signed out
+    api.login_page("staff", user="laerer-side")
+    page = api.get("/ressurser?subject=MAT", headers=html).text
+    assert 'href="/ressurser/regneark?subject=MAT&amp;format=xlsx"' in page
+    assert "Importer læremidler fra regneark" not in page  # only for those who may import
+    sheet = api.get("/ressurser/regneark?subject=MAT&format=xlsx")
+    assert sheet.status_code == 200 and "attachment" in sheet.headers["content-disposition"]
+    assert sorted(row.cells["Navn"] for row in spreadsheets.read(sheet.content, "treff.xlsx").rows) == [
+        "Alt i ett", "Brøkmester"]
+    as_csv = api.get("/ressurser/regneark?q=lesehesten&format=csv")
+    assert as_csv.headers["content-type"].startswith("text/csv") and "Lesehesten" in as_csv.content.decode("utf-8-sig")
+    assert api.get("/ressurser/regneark?format=pdf").status_code == 422
+    api.login_page("sector_reviewer", user="vkko-side")
+    assert "Importer læremidler fra regneark" in api.get("/ressurser", headers=html).text
+
+
 def test_drafts_are_exported_only_to_those_who_may_see_them(api):
     plan_of(api, csv_content(rows=ROWS[:2]), apply=True)  # drafts
     staff = api.headers("staff", user="laerer")

@@ -222,6 +222,7 @@ SPEC = {
     ("GET", "/api/v1/annual-report"): INSIDERS,
     # the catalogue as a spreadsheet
     ("GET", "/api/v1/resources/export"): SIGNED_IN,
+    ("GET", "/ressurser/regneark"): SIGNED_IN,
     ("GET", "/ressurser/import"): EDITORS,
     ("POST", "/ressurser/import"): EDITORS,
     ("GET", "/ressurser/import/{import_id}"): EDITORS,

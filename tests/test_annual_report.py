@@ -190,6 +190,7 @@ def test_every_figure_of_a_known_year(api, known_year):
         # every step of every workflow is listed, also those no case passed through in the year
         ("proposal", "dpo_advice"): (0, None, None), ("revision", "dpo_advice"): (0, None, None),
         ("standard_change", "technical_review"): (0, None, None),
+        ("proposal", "consultation"): (0, None, None), ("revision", "consultation"): (0, None, None),
     }
     decisions = {t["key"]: (t["count"], t["median_days"], t["p90_days"]) for t in body["decision_timing"]}
     assert decisions == {"approve": (11, 3.0, 24.0), "return": (1, 5.0, 5.0), "reject": (1, 20.0, 20.0),

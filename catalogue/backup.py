@@ -142,6 +142,10 @@ async def restore(settings: Settings, source: Path) -> str:
 
 
 def _describe(settings: Settings) -> str:
-    from catalogue.cli import _describe as describe
+    """The database named without its password."""
+    if settings.is_sqlite:
+        return settings.database_url
+    from urllib.parse import urlparse
 
-    return describe(settings.database_url)
+    parsed = urlparse(settings.database_url)
+    return f"postgresql://{parsed.hostname or ''}{':' + str(parsed.port) if parsed.port else ''}{parsed.path}"

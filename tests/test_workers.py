@@ -10,6 +10,7 @@ import asyncio
 import datetime
 import subprocess
 from collections import Counter
+from pathlib import Path
 
 import httpx
 import pytest
@@ -198,3 +199,19 @@ def test_a_worker_killed_in_the_middle_of_a_batch_leaves_nothing_unsent_and_noth
     assert Counter(smtp.mailbox.accepted) == Counter({m: 1 for m in _message_ids(notification_ids)})
     assert api.run(_open_cases, resource_ids) == Counter({r: 1 for r in resource_ids})
     assert "handed back to the outbox" in second.output()
+
+
+def test_serve_with_two_workers_sums_their_metrics(api, settings):
+    """`catalogue serve --workers 2`: one socket, two processes, one /metrics for both."""
+    served = start_worker(settings, "pair", workers=2, METRICS_NETWORKS="127.0.0.1/32")
+    try:
+        for _ in range(40):  # a new connection each: the two processes take turns accepting them
+            assert httpx.get(f"{served.url}/health", timeout=30).status_code == 200
+        text = httpx.get(f"{served.url}/metrics", timeout=30).text
+        files = {path.name for path in (Path(settings.var_dir) / "metrics").glob("*.db")}
+    finally:
+        served.stop()
+    total = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                if line.startswith('catalogue_http_requests_total{') and 'route="/health"' in line)
+    assert total >= 40  # every worker's requests, whichever worker answered the scrape
+    assert files  # the figures live in files the workers share, not in one process's memory

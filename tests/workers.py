@@ -64,12 +64,12 @@ def worker_env(settings, **extra: str) -> dict[str, str]:
     return env
 
 
-def start_worker(settings, name: str, **extra: str) -> Worker:
+def start_worker(settings, name: str, workers: int = 1, **extra: str) -> Worker:
     """Start one `catalogue serve` process on the test's database and wait until /ready says so."""
     port = free_port()
     log = Path(settings.var_dir) / f"worker-{name}.log"
     handle = log.open("w")
-    process = subprocess.Popen([CATALOGUE, "serve", "--no-migrate", "--port", str(port)],
+    process = subprocess.Popen([CATALOGUE, "serve", "--no-migrate", "--port", str(port), "--workers", str(workers)],
                                env=worker_env(settings, **extra), stdout=handle, stderr=subprocess.STDOUT)
     handle.close()
     worker = Worker(process, port, log)

@@ -367,7 +367,10 @@ def test_redacted_access_log_line_is_still_written(api):
     handler = logging.StreamHandler(stream)
     handler.setFormatter(AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s', use_colors=False))
     logger = logging.getLogger("uvicorn.access")
-    old_level, old_propagate = logger.level, logger.propagate
+    # the service writes its own request log instead of uvicorn's access log; an operator who turns
+    # uvicorn's back on (or runs uvicorn with its own logging) still gets whole, redacted lines
+    old_level, old_propagate, old_disabled = logger.level, logger.propagate, logger.disabled
+    logger.disabled = False
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
@@ -383,7 +386,7 @@ def test_redacted_access_log_line_is_still_written(api):
         sys.stderr = real_stderr
         logger.removeHandler(handler)
         logger.setLevel(old_level)
-        logger.propagate = old_propagate
+        logger.propagate, logger.disabled = old_propagate, old_disabled
     written = stream.getvalue()
     assert "Logging error" not in errors.getvalue(), errors.getvalue()
     assert 'GET /auth/callback?code=[redacted]&state=[redacted] HTTP/1.1" 303' in written

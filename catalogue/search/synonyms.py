@@ -27,6 +27,7 @@ from catalogue.search.index import record_change
 from catalogue.search.sql import execute
 from workflows import audit
 
+TABLES = frozenset({"search_synonym"})  # what migration catalogue_0009_search_synonyms makes
 MAX_WORD = 60
 MAX_MEANS = 200
 MAX_MEANS_WORDS = 10

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from catalogue.domain import ALL_ROLES
+from catalogue.search.analysis import name_key
 from tests.conftest import resource_body
 from tests.workers import start_worker
 from workflows.tables import AuditEntry
@@ -54,7 +55,7 @@ def test_the_list_starts_as_the_data_file_in_alphabetical_order(api):
     assert rows[("nynorsk", "kjelde")] == "kilde"
     assert page["total"] == len(page["items"]) > 50
     words = [s["word"] for s in page["items"]]
-    assert words.index("kroppsøving") < words.index("krle") or words == sorted(words)  # a stable order
+    assert words == sorted(words, key=name_key)  # Norwegian order: æ, ø, å after z, the same on both engines
     assert [s["word"] for s in api.get(URL, params={"q": "udir"}, headers=admin).json()["items"]] == \
         ["udir", "utdanningsdirektoratet"]
     assert {s["kind"] for s in api.get(URL, params={"kind": "nynorsk", "limit": 500},

@@ -36,8 +36,8 @@ MIGRATION_IDS = sorted(
 )
 # every table the application uses, made by the migrations, plus Piccolo's own record of them
 EXPECTED_TABLES = ({t._meta.tablename for t in (*TABLES, *WORKFLOW_TABLES, *EQUIPMENT_TABLES, *DATAIO_TABLES)} | {"migration"}
-                   | HISTORY_TABLES | TIP_TABLES
-                   | SYNONYM_TABLES)
+                   | HISTORY_TABLES | TIP_TABLES)
+EXPECTED_TABLES = EXPECTED_TABLES | SYNONYM_TABLES
 
 
 def _expected_tables(database_url: str) -> set[str]:

@@ -55,3 +55,19 @@ def test_screenshots_of_the_main_pages(people):
 
     anne = people("Anne")
     shoot(anne, "/admin/brukere", "admin-brukere")
+
+
+def test_screenshots_of_the_privacy_documents_reports_equipment_and_tips(people):
+    parent = people(None)
+    shoot(parent, "/personvern/foreldre?enhet=nordre-skole&trinn=5-7", "foreldre")
+    shoot(parent, "/personvern/foreldre?enhet=nordre-skole&trinn=5-7&sprak=nn", "foreldre-nynorsk")
+    per = people("Per")
+    shoot(per, "/behandlingsprotokoll", "behandlingsprotokoll")
+    siri = people("Siri")
+    shoot(siri, "/kvalitetsmelding", "kvalitetsmelding")
+    tor = people("Tor")
+    shoot(tor, "/utstyr", "utstyr")
+    kari = people("Kari")
+    kari.goto("/ressurser")
+    resource = kari.locator(".result-title a").first.get_attribute("href")
+    shoot(kari, resource + "#tips", "ressurs-tips")

@@ -44,9 +44,9 @@ def _call(method: str, url: str, token: str, body: dict | None = None) -> dict:
 
 def seed(base: str, env: dict[str, str]) -> tuple[int, str]:
     """A published resource with TIPS tips and a guide; returns its id and a staff reader's token."""
-    with urllib.request.urlopen(base + "/ressurser?subject=NOR&band=1-4", timeout=30) as response:
-        resource_id = int(re.search(rb'href="/ressurser/(\d+)"', response.read()).group(1))
     admin = _token(env, "bench-admin", "admin")
+    listing = _call("GET", f"{base}/api/v1/resources?subject=NOR&band=1-4", admin)["items"]
+    resource_id = next(r["id"] for r in listing if r["status"] == "published")
     _call("PUT", f"{base}/api/v1/resources/{resource_id}/guide", admin, {
         "access": "Lærerne får lisens gjennom **Feide**; elevene er lagt inn fra skolens grupper.",
         "login": "Logg inn med Feide på leverandørens nettside.", "first_lesson": "- Lag en klasse\n- Del koden",

@@ -27,6 +27,7 @@ from frontend.forms import FormErrors, form_data
 from frontend.pages import page_context
 from frontend.search_adapter import PAGE_SIZE, SearchRequest, SearchResult, resource_filters, run_search
 from frontend.tip_pages import TIP_MESSAGES, resource_tips_context
+from frontend.guide_pages import GUIDE_MESSAGES, guide_context
 
 FILTERS = ("band", "level", "subject", "kindergarten_area", "kind", "platform", "login")
 REVIEW_ROLES = domain.CATALOGUE_INSIDERS
@@ -177,6 +178,7 @@ RESOURCE_MESSAGES = {
     "folger": "Du følger læremidlet og får beskjed hvis det skal fases ut.",
     "folger-ikke": "Du følger ikke lenger læremidlet.",
     **TIP_MESSAGES,
+    **GUIDE_MESSAGES,
 }
 RESTRICTION_ERRORS = {  # the service's field → the page's field and what to do
     "text": ("tekst", "Skriv begrensningen slik den skal lyde."),
@@ -218,6 +220,7 @@ async def _resource_page(request: Request, resource_id: int, *, errors: FormErro
         end_date=end_date, fmt_date=fmt_date, fmt_time=fmt_time, errors=errors, posted=posted or {},
         source=source, message=RESOURCE_MESSAGES.get(request.query_params.get("melding", "")),
         **(await resource_tips_context(request, resource_id) if signed_in else {}),
+        **(await guide_context(request, resource_id) if signed_in else {}),
     ))
 
 

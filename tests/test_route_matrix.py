@@ -25,6 +25,8 @@ CHANGE_READERS = EQUIPMENT_USERS | {"privacy_reviewer", "dpo"}
 RECORD_READERS = frozenset({"privacy_reviewer", "dpo", "admin"})
 INSIDERS = frozenset({"sector_reviewer", "privacy_reviewer", "dpo", "tech_approver", "admin"})
 TIP_MODERATORS = frozenset({"ict_mentor", "sector_reviewer", "admin"})
+GUIDE_EDITORS = frozenset({"sector_reviewer", "admin"})
+NOTE_EDITORS = frozenset({"ict_mentor", "admin"})
 
 SPEC = {
     ("GET", "/health"): PUBLIC,
@@ -271,6 +273,20 @@ SPEC = {
     ("GET", "/horinger"): SIGNED_IN,
     ("GET", "/horinger/{consultation_id}"): SIGNED_IN,
     ("POST", "/horinger/{consultation_id}"): SIGNED_IN,
+    # getting started: the guide (sector office), units' notes (their ICT mentors), a unit's competence overview
+    ("GET", "/api/v1/resources/{resource_id}/guide"): SIGNED_IN,
+    ("PUT", "/api/v1/resources/{resource_id}/guide"): GUIDE_EDITORS,
+    ("GET", "/api/v1/resources/{resource_id}/unit-notes"): SIGNED_IN,
+    ("GET", "/api/v1/resources/{resource_id}/unit-notes/{code}"): SIGNED_IN,
+    ("PUT", "/api/v1/resources/{resource_id}/unit-notes/{code}"): NOTE_EDITORS,
+    ("DELETE", "/api/v1/resources/{resource_id}/unit-notes/{code}"): NOTE_EDITORS,
+    ("GET", "/api/v1/units/{code}/competence"): TIP_MODERATORS,
+    ("GET", "/ressurser/{resource_id}/kom-i-gang"): GUIDE_EDITORS,
+    ("POST", "/ressurser/{resource_id}/kom-i-gang"): GUIDE_EDITORS,
+    ("GET", "/ressurser/{resource_id}/kom-i-gang/enheter/{code}"): NOTE_EDITORS,
+    ("POST", "/ressurser/{resource_id}/kom-i-gang/enheter/{code}"): NOTE_EDITORS,
+    ("POST", "/ressurser/{resource_id}/kom-i-gang/enheter/{code}/slett"): NOTE_EDITORS,
+    ("GET", "/erfaringer/kompetanse"): TIP_MODERATORS,
 }
 # Framework routes: the OpenAPI document and static files are public by design.
 FRAMEWORK = re.compile(r"^/(schema|static)(/|$)")

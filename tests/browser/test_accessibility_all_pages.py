@@ -113,6 +113,11 @@ def pages_for(who: str | None, sample: dict) -> list[tuple[str, int]]:
     # experience sharing and consultations: the tip form, my consultations; moderators' page for mentors and the office
     signed_in += [(sample["resource"] + "/tips/ny", 200), ("/horinger", 200),
                   ("/erfaringer", 200 if who in ("Ola", "Siri", "Anne") else 403)]
+    # getting started: the guide form (the sector office), a unit's note form (its ICT mentor), the competence page
+    signed_in += [(sample["resource"] + "/kom-i-gang", 200 if who in ("Siri", "Anne") else 403),
+                  ("/erfaringer/kompetanse", 200 if who in ("Ola", "Siri", "Anne") else 403)]
+    if who in ("Ola", "Anne"):
+        signed_in += [(sample["resource"] + "/kom-i-gang/enheter/nordre-skole", 200)]
     equipment = [("/utstyr", 200), ("/utstyr/enheter/nordre-skole", 200), ("/utstyr/standard", 200),
                  ("/utstyr/standard?dato=2025-01-01", 200), (sample["change"], 200), ("/utstyr/typer", 200),
                  ("/utstyr/typer/gulvrobot", 200)]

@@ -50,6 +50,8 @@ from frontend.privacy_doc_pages import privacy_doc_page_handlers
 from frontend.report_pages import report_page_handlers
 from frontend.static_assets import static_file
 from frontend.tip_pages import tip_page_handlers
+from frontend.following_pages import following_page_handlers
+from catalogue.api.follows import follow_api_handlers
 from frontend.workflow.consultation_pages import consultation_page_handlers
 from frontend.workflow import workflow_page_handlers
 from workflows.api import workflow_handlers
@@ -100,6 +102,7 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
             *dataio_api_handlers, *dataio_page_handlers,
             *tip_api_handlers, *tip_page_handlers, *consultation_api_handlers,
             *consultation_page_handlers,
+            *follow_api_handlers, *following_page_handlers,
             metrics,
         ],
         middleware=[DefineMiddleware(TokenAuthenticationMiddleware),

@@ -21,6 +21,8 @@ LEFT_REASONS = {
     "removed": "tatt ut av grunnpakken",
     "withdrawn": "ikke lenger publisert",
 }
+# The tables migration catalogue_0014_following makes (written with SQL here and in catalogue.followers).
+TABLES = frozenset({"follow_topic", "base_package_state", "base_package_change", "search_visit"})
 ENTERED_REASONS = {"published": "publisert i grunnpakken", "added": "lagt til i grunnpakken"}
 TOPIC_KINDS = {"subject": "fag", "level": "trinn", "unit": "enhet"}
 
@@ -72,7 +74,7 @@ def _reason(change: str, before: str | None, status: str) -> str:
 async def track(ids: Iterable[int]) -> list[Change]:
     """Compare each resource with its last known standing; note every entry into and exit from
     the base package, and notify those who follow its subjects, levels or units. Call inside the
-    transaction of the change."""
+    transaction of the change. Batched, so a bulk load of thousands costs a few statements."""
     ids = sorted({int(i) for i in ids if i})
     made: list[Change] = []
     for start in range(0, len(ids), 500):
@@ -81,45 +83,60 @@ async def track(ids: Iterable[int]) -> list[Change]:
             "SELECT r.id, r.name, r.status, r.in_base_package, s.in_package, s.status AS before"
             " FROM resource r LEFT JOIN base_package_state s ON s.resource = r.id"
             f" WHERE r.id IN ({_marks(len(chunk))})", *chunk)
+        states: list[tuple[int, bool, str]] = []
+        changes: list[tuple[int, str, str, str]] = []
         for row in rows:
             now_in = row["status"] == "published" and bool(row["in_base_package"])
             was_in = bool(row["in_package"]) if row["in_package"] is not None else False
             if row["before"] is not None and now_in == was_in and row["before"] == row["status"]:
                 continue
+            states.append((row["id"], now_in, row["status"]))
+            if now_in != was_in:
+                change = "entered" if now_in else "left"
+                changes.append((row["id"], change, _reason(change, row["before"], row["status"]), row["name"][:200]))
+        if states:
             await execute(
-                "INSERT INTO base_package_state (resource, in_package, status) VALUES ({}, {}, {})"
-                " ON CONFLICT (resource) DO UPDATE SET in_package = excluded.in_package, status = excluded.status",
-                row["id"], now_in, row["status"])
-            if now_in == was_in:
-                continue
-            change = "entered" if now_in else "left"
-            reason = _reason(change, row["before"], row["status"])
+                "INSERT INTO base_package_state (resource, in_package, status) VALUES "
+                + ", ".join("({}, {}, {})" for _ in states)
+                + " ON CONFLICT (resource) DO UPDATE SET in_package = excluded.in_package, status = excluded.status",
+                *[v for state in states for v in state])
+        if changes:
             when = _now()
             inserted = await execute(
-                "INSERT INTO base_package_change (resource, change, reason, name, occurred_at)"
-                " VALUES ({}, {}, {}, {}, {}) RETURNING id", row["id"], change, reason, row["name"][:200], when)
-            made.append(Change(int(inserted[0]["id"]), row["id"], change, reason, row["name"], when))
-    for item in made:
-        await _notify(item)
+                "INSERT INTO base_package_change (resource, change, reason, name, occurred_at) VALUES "
+                + ", ".join("({}, {}, {}, {}, {})" for _ in changes) + " RETURNING id, resource",
+                *[v for c in changes for v in (*c, when)])
+            numbers = {int(r["resource"]): int(r["id"]) for r in inserted}
+            made += [Change(numbers[c[0]], c[0], c[1], c[2], c[3], when) for c in changes]
+    if made:
+        await _notify(made)
     return made
 
 
-async def _notify(item: Change) -> None:
+async def _notify(made: list[Change]) -> None:
     from workflows import notify
 
-    rows = await execute(
-        "SELECT f.\"user\" AS user_id, f.kind, f.code FROM follow_topic f JOIN resource_facet rf"
-        " ON rf.facet = f.kind AND rf.value = f.code WHERE rf.resource = {} ORDER BY f.\"user\", f.kind, f.code",
-        item.resource)
+    if not await execute("SELECT 1 AS found FROM follow_topic LIMIT 1"):
+        return  # nobody follows anything
+    by_resource = {c.resource: c for c in made}
+    rows: list[dict] = []
+    resources = sorted(by_resource)
+    for start in range(0, len(resources), 500):
+        chunk = resources[start:start + 500]
+        rows += await execute(
+            "SELECT rf.resource, f.\"user\" AS user_id, f.kind, f.code FROM follow_topic f JOIN resource_facet rf"
+            f" ON rf.facet = f.kind AND rf.value = f.code WHERE rf.resource IN ({_marks(len(chunk))})"
+            " ORDER BY rf.resource, f.\"user\", f.kind, f.code", *chunk)
     if not rows:
         return
     names = await topic_names()
-    reasons: dict[int, list[str]] = {}
+    reasons: dict[tuple[int, int], list[str]] = {}
     for r in rows:
-        reasons.setdefault(r["user_id"], []).append(names.get((r["kind"], r["code"]), r["code"]))
-    intro = ("er nå med i grunnpakken og kan tas i bruk." if item.change == "entered"
-             else f"er ikke lenger i grunnpakken ({item.text}).")
-    for user_id, followed in reasons.items():
+        reasons.setdefault((r["resource"], r["user_id"]), []).append(names.get((r["kind"], r["code"]), r["code"]))
+    for (resource_id, user_id), followed in reasons.items():
+        item = by_resource[resource_id]
+        intro = ("er nå med i grunnpakken og kan tas i bruk." if item.change == "entered"
+                 else f"er ikke lenger i grunnpakken ({item.text}).")
         await notify.enqueue([user_id], "base_package", item.title,
                              f"{item.name} {intro}\nDu får dette fordi du følger: {', '.join(followed)}.",
                              link=f"/ressurser/{item.resource}")

@@ -270,3 +270,23 @@ def test_a_weekly_digest_collects_the_notices_and_goes_out_on_mondays(api, setti
     digest = _sql(api, "SELECT subject, body FROM notification WHERE recipient = {} AND kind = {}", user_id, "digest")
     assert len(digest) == 1 and digest[0]["subject"] == "Ukens varsler fra Læremiddelkatalogen (2)"
     assert "Brøkbyggeren" in digest[0]["body"] and "Tallinja" in digest[0]["body"]
+
+
+def test_a_proposal_approved_into_the_base_package_notifies_the_followers_of_its_subjects(api):
+    from tests.test_workflow_support import Flow
+
+    flow = Flow(api)
+    maths, english = api.headers("staff"), api.headers("staff")
+    api.put("/api/v1/users/me/follows/subject/MAT", headers=maths)
+    api.put("/api/v1/users/me/follows/subject/ENG", headers=english)
+    case_id = flow.to_state("procurement")
+    assert _base_package_notices(api, maths) == []  # a proposal under review is not in the base package
+    flow.approve(case_id, "procurement")
+    resource = flow.resource(case_id)
+    assert resource["status"] == "published" and resource["in_base_package"] is True
+    notices = _base_package_notices(api, maths)
+    assert [n["link"] for n in notices] == [f"/ressurser/{resource['id']}"]
+    assert _base_package_notices(api, english) == []
+    feed = ET.fromstring(api.get("/grunnpakken.atom").content)
+    assert [e.find(f"{ATOM}title").text for e in feed.findall(f"{ATOM}entry")] == [
+        f"{resource['name']} er med i grunnpakken"]

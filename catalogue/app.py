@@ -39,6 +39,8 @@ from catalogue.security.tokens import build_token_service
 from catalogue.settings import Settings
 from equipment.api import equipment_handlers
 from frontend.admin_pages import admin_page_handlers
+from catalogue.api.search_synonyms import search_synonym_api_handlers
+from frontend.synonym_pages import search_synonym_page_handlers
 from frontend.auth import auth_handlers
 from frontend.catalogue_pages import catalogue_page_handlers
 from frontend.dataio_pages import dataio_page_handlers
@@ -103,6 +105,7 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
             *tip_api_handlers, *tip_page_handlers, *consultation_api_handlers,
             *consultation_page_handlers,
             *follow_api_handlers, *following_page_handlers,
+            *search_synonym_api_handlers, *search_synonym_page_handlers,
             metrics,
         ],
         middleware=[DefineMiddleware(TokenAuthenticationMiddleware),

@@ -32,6 +32,7 @@ FILE_ANSWERS = {
     ("get", "/api/v1/equipment/units/{code}/export"): ("text/csv", XLSX),
     ("get", "/api/v1/processing-record"): ("application/json", "text/csv", XLSX),
     ("get", "/api/v1/annual-report"): ("application/json", "text/csv", XLSX),
+    ("get", "/api/v1/resources/export"): ("application/json", "text/csv", XLSX),
     ("get", "/api/v1/cases/{case_id}/attachments/{attachment_id}"): ("*/*",),
 }
 _PARAM = re.compile(r"\{(\w+):\w+\}")

@@ -208,25 +208,27 @@ def test_a_script_token_cannot_be_exchanged_for_another(api):
 # --- CSRF bound to the session -------------------------------------------------------------
 
 
-def test_a_csrf_token_from_another_session_is_refused(app):
-    with TestClient(app, raise_server_exceptions=False) as first_client, \
-            TestClient(app, raise_server_exceptions=False) as second_client:
-        from tests.conftest import Api
-
-        first, second = Api(first_client), Api(second_client)
-        first_csrf = first.login_page("staff")
-        second_csrf = second.login_page("staff")
-        assert first_csrf != second_csrf
-        # the visitor's cookie is shared, the session is not: the token is bound to the session
-        second.client.cookies.set("lk_csrf", first.client.cookies["lk_csrf"])
-        assert second.post("/auth/token", headers={"x-csrftoken": first_csrf}).status_code == 403
-        assert second.post("/auth/logout", data={"_csrf_token": first_csrf}).status_code == 403
-        assert second.post("/auth/token", headers={"x-csrftoken": second_csrf}).status_code == 200
-        # a new session after logging in again gets a new token; the old one is worthless
-        assert first.post("/auth/logout", data={"_csrf_token": first_csrf}, follow_redirects=False).status_code == 303
-        again = first.login_page("staff")
-        assert again != first_csrf
-        assert first.post("/auth/token", headers={"x-csrftoken": first_csrf}).status_code == 403
+def test_a_csrf_token_from_another_session_is_refused(api):
+    # two browsers, one after the other on one client (the app's pool lives on one event loop)
+    first_csrf = api.login_page("staff")
+    first_cookies = dict(api.client.cookies)
+    api.client.cookies.clear()
+    second_csrf = api.login_page("staff")
+    assert first_csrf != second_csrf
+    # the visitor's cookie is shared, the session is not: the token is bound to the session
+    api.client.cookies.set("lk_csrf", first_cookies["lk_csrf"])
+    assert api.post("/auth/token", headers={"x-csrftoken": first_csrf}).status_code == 403
+    assert api.post("/auth/logout", data={"_csrf_token": first_csrf}, follow_redirects=False).status_code == 403
+    assert api.post("/auth/token", headers={"x-csrftoken": second_csrf}).status_code == 200
+    # a new session after logging in again gets a new token; the old one is worthless
+    api.client.cookies.clear()
+    for name, value in first_cookies.items():
+        api.client.cookies.set(name, value)
+    assert api.post("/auth/logout", data={"_csrf_token": first_csrf}, follow_redirects=False).status_code == 303
+    again = api.login_page("staff")
+    assert again != first_csrf
+    assert api.post("/auth/token", headers={"x-csrftoken": first_csrf}).status_code == 403
+    assert api.post("/auth/token", headers={"x-csrftoken": again}).status_code == 200
 
 
 def test_static_files_stay_free_of_cookies(api):
@@ -365,7 +367,10 @@ def test_redacted_access_log_line_is_still_written(api):
     handler = logging.StreamHandler(stream)
     handler.setFormatter(AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s', use_colors=False))
     logger = logging.getLogger("uvicorn.access")
-    old_level, old_propagate = logger.level, logger.propagate
+    # the service writes its own request log instead of uvicorn's access log; an operator who turns
+    # uvicorn's back on (or runs uvicorn with its own logging) still gets whole, redacted lines
+    old_level, old_propagate, old_disabled = logger.level, logger.propagate, logger.disabled
+    logger.disabled = False
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
@@ -381,7 +386,7 @@ def test_redacted_access_log_line_is_still_written(api):
         sys.stderr = real_stderr
         logger.removeHandler(handler)
         logger.setLevel(old_level)
-        logger.propagate = old_propagate
+        logger.propagate, logger.disabled = old_propagate, old_disabled
     written = stream.getvalue()
     assert "Logging error" not in errors.getvalue(), errors.getvalue()
     assert 'GET /auth/callback?code=[redacted]&state=[redacted] HTTP/1.1" 303' in written

@@ -18,6 +18,7 @@ from catalogue.dataio.tables import TABLES as DATAIO_TABLES
 from catalogue.domain import ALL_ROLES
 from catalogue.privacy_docs.history import TABLES as HISTORY_TABLES
 from catalogue.search.index import INDEX_TABLES
+from catalogue.search.synonyms import TABLES as SYNONYM_TABLES
 from catalogue.tables import TABLES
 from catalogue.tips import TABLES as TIP_TABLES
 from workflows.consultations import TABLES as CONSULTATION_TABLES
@@ -43,7 +44,7 @@ EXPECTED_TABLES = ({t._meta.tablename for t in (*TABLES, *WORKFLOW_TABLES, *EQUI
 
 def _expected_tables(database_url: str) -> set[str]:
     """EXPECTED_TABLES and the search index's tables, which differ between the engines."""
-    return EXPECTED_TABLES | INDEX_TABLES["sqlite" if database_url.startswith("sqlite") else "postgresql"]
+    return EXPECTED_TABLES | SYNONYM_TABLES | INDEX_TABLES["sqlite" if database_url.startswith("sqlite") else "postgresql"]
 
 
 def _demo(name: str) -> list[dict]:

@@ -82,6 +82,17 @@ SPEC = {
     ("POST", "/admin/enheter/{code}"): ADMIN,
     ("GET", "/admin/fag"): ADMIN,
     ("POST", "/admin/fag/{code}"): ADMIN,
+    ("GET", "/admin/sokeord"): ADMIN,
+    ("POST", "/admin/sokeord"): ADMIN,
+    ("GET", "/admin/sokeord/{synonym_id}"): ADMIN,
+    ("POST", "/admin/sokeord/{synonym_id}"): ADMIN,
+    ("GET", "/admin/sokeord/{synonym_id}/slett"): ADMIN,
+    ("POST", "/admin/sokeord/{synonym_id}/slett"): ADMIN,
+    ("GET", "/api/v1/search-synonyms"): ADMIN,
+    ("POST", "/api/v1/search-synonyms"): ADMIN,
+    ("GET", "/api/v1/search-synonyms/{synonym_id}"): ADMIN,
+    ("PATCH", "/api/v1/search-synonyms/{synonym_id}"): ADMIN,
+    ("DELETE", "/api/v1/search-synonyms/{synonym_id}"): ADMIN,
     ("POST", "/varsler/{notification_id}/lest"): SIGNED_IN,
     ("GET", "/utstyr"): EQUIPMENT_USERS,
     ("GET", "/utstyr/eksport"): PLANNERS,
@@ -317,7 +328,8 @@ def objects(api):
             "import_id": 1, "year": 2026, "user_id": user["id"], "role": "dpo",
             "case_id": case["id"], "wish_id": wish["id"], "attachment_id": 1, "notification_id": 1,
             "restriction_id": restriction["id"],
-            "tip_id": 1, "report_id": 1, "consultation_id": 1}
+            "tip_id": 1, "report_id": 1, "consultation_id": 1,
+            "synonym_id": 1}
 
 
 def _path(template: str, objects: dict) -> str:

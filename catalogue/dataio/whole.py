@@ -42,6 +42,7 @@ DERIVED_PREFIXES = ("resource_fts", "sqlite_")
 # Rows the migrations themselves put in (the taxonomy): their presence does not make a database
 # "not empty", and an import replaces them with the file's.
 SEEDED = frozenset({"level", "subject", "kindergarten_area"})
+SEEDED = SEEDED | {"search_synonym"}  # the search's synonyms start as catalogue/data/search_synonyms.csv
 AUDIT_TABLE = "audit_log"
 
 Progress = Callable[[str, int, int], None]  # (table, rows done in it, rows in it)

@@ -301,10 +301,11 @@ def add_alternative(term: Term, word: str) -> None:
         term.prefixes.append(reversed_lexeme(s))
 
 
-def analyse_query(q: str) -> Query:
+def analyse_query(q: str, synonyms: Synonyms | None = None) -> Query:
     """The terms of a free-text query (each matching any of its alternatives), the levels a bare
     range in it names, and whether it named a level outside the catalogue. Only letters and digits
-    survive analysis, so no query text ever reaches an engine's query syntax."""
+    survive analysis, so no query text ever reaches an engine's query syntax. ``synonyms``: the
+    service's current ones (catalogue.search.synonyms); the data file's when not given."""
     text = normalise(q[:1000])
     levels: list[str] = []
 
@@ -329,7 +330,7 @@ def analyse_query(q: str) -> Query:
     for index, word in enumerate(found):
         typing = index == len(found) - 1 and len(word) >= MIN_PREFIX and not _LEVEL_LEXEME.fullmatch(word)
         term = _term(word, typing)
-        for other in synonyms_of(word):
+        for other in synonyms_of(word, synonyms):
             add_alternative(term, other)
         term.joined = hyphenated.get(word)
         terms.append(term)
@@ -451,33 +452,57 @@ def apply_vocabulary(terms: list[Term], found: list[tuple[str, str, str]]) -> No
 _DATA = Path(__file__).resolve().parent.parent / "data"
 
 
-@lru_cache(maxsize=1)
-def _synonym_table() -> tuple[dict[str, tuple[str, ...]], tuple[tuple[str, str], ...]]:
-    """Words people type for others (abbreviations), and nynorsk word beginnings with their bokmål
-    ones, from catalogue/data/search_synonyms.csv (columns: kind, word, means)."""
+SYNONYM_KINDS = ("word", "both", "nynorsk")
+
+
+@dataclass(frozen=True)
+class Synonyms:
+    """What the query analysis makes of a teacher's words: words that stand for others
+    (abbreviations) and nynorsk word beginnings with their bokmål ones (longest first)."""
+
+    words: dict[str, tuple[str, ...]]
+    beginnings: tuple[tuple[str, str], ...]
+
+
+def build_synonyms(rows: Iterable[tuple[str, str, str]]) -> Synonyms:
+    """Synonyms from (kind, word, means) rows: ``word`` stands for the words of ``means``;
+    ``both`` also the other way; ``nynorsk``: a nynorsk word beginning and its bokmål one."""
     words_: dict[str, list[str]] = {}
     beginnings: list[tuple[str, str]] = []
+    for kind, raw_word, raw_means in rows:
+        word, means = normalise(raw_word).strip(), normalise(raw_means).strip()
+        if not word or not means:
+            continue
+        if kind == "nynorsk":
+            beginnings.append((word, means))
+        else:
+            words_.setdefault(word, []).extend(means.split())
+            if kind == "both":
+                for other in means.split():
+                    words_.setdefault(other, []).append(word)
+    return Synonyms({w: tuple(dict.fromkeys(m)) for w, m in words_.items()},
+                    tuple(sorted(beginnings, key=lambda b: (-len(b[0]), b[0]))))
+
+
+def seed_synonym_rows() -> list[tuple[str, str, str]]:
+    """The synonyms the service starts with: catalogue/data/search_synonyms.csv (columns: kind,
+    word, means), the initial data of the table the admin edits (catalogue.search.synonyms)."""
     with (_DATA / "search_synonyms.csv").open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            word, means = normalise(row["word"]).strip(), normalise(row["means"]).strip()
-            if not word or not means:
-                continue
-            if row["kind"] == "nynorsk":
-                beginnings.append((word, means))
-            else:
-                words_.setdefault(word, []).extend(means.split())
-                if row["kind"] == "both":
-                    for other in means.split():
-                        words_.setdefault(other, []).append(word)
-    return {w: tuple(dict.fromkeys(m)) for w, m in words_.items()}, tuple(sorted(beginnings, key=lambda b: -len(b[0])))
+        return [(row["kind"], row["word"], row["means"]) for row in csv.DictReader(handle)]
 
 
-def synonyms_of(word: str) -> list[str]:
+@lru_cache(maxsize=1)
+def default_synonyms() -> Synonyms:
+    """The synonyms of the data file, for analysis outside the service (tests, benchmarks)."""
+    return build_synonyms(seed_synonym_rows())
+
+
+def synonyms_of(word: str, synonyms: Synonyms | None = None) -> list[str]:
     """Other words ``word`` stands for: an abbreviation's meaning, a nynorsk form's bokmål form
     (oppgåver → oppgaver, kjeldekritikk → kildekritikk)."""
-    table, beginnings = _synonym_table()
-    out = list(table.get(word, ()))
-    for nynorsk, bokmaal in beginnings:
+    synonyms = synonyms or default_synonyms()
+    out = list(synonyms.words.get(word, ()))
+    for nynorsk, bokmaal in synonyms.beginnings:
         if word.startswith(nynorsk):
             out.append(bokmaal + word[len(nynorsk):])
             break

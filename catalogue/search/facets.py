@@ -183,6 +183,7 @@ async def _build(generation: int) -> Snapshot:
 # engine id → (engine, its latest snapshot); engines cannot be weakly referenced, so the few most
 # recently used are kept (a process normally has one)
 _snapshots: dict[int, tuple[Any, Snapshot]] = {}
+ANSWERS_ONLY = -1  # search_change.resource of a change that moves no resource (catalogue.search.synonyms)
 _locks: dict[tuple[int, int], asyncio.Lock] = {}
 
 
@@ -204,12 +205,23 @@ async def current_and_generation() -> tuple[Snapshot, int]:
     """The bitmaps as of the caller's transaction (call it inside the search's read transaction),
     and the generation that transaction sees (older than the bitmaps' own when another request has
     applied a newer change since it began)."""
+    snapshot, generation, _ = await current_state()
+    return snapshot, generation
+
+
+async def current_state() -> tuple[Snapshot, int, int]:
+    """As current_and_generation, and the generation at which the search's synonyms last changed
+    (catalogue.search.synonyms), read in the same statement."""
     engine = current_engine()
-    rows = await execute("SELECT generation FROM search_state WHERE id = 1")
-    generation = int(rows[0]["generation"])
+    rows = await execute("SELECT generation, synonyms_generation FROM search_state WHERE id = 1")
+    generation, synonyms_generation = int(rows[0]["generation"]), int(rows[0]["synonyms_generation"])
+    return (await _refreshed(engine, generation)), generation, synonyms_generation
+
+
+async def _refreshed(engine: Any, generation: int) -> Snapshot:
     snapshot = _cached(engine)
     if snapshot is not None and snapshot.generation >= generation:
-        return snapshot, generation
+        return snapshot
     # one refresh at a time per engine and event loop; the others wait and reuse it
     lock = _locks.setdefault((id(engine), id(asyncio.get_running_loop())), asyncio.Lock())
     async with lock:
@@ -218,16 +230,17 @@ async def current_and_generation() -> tuple[Snapshot, int]:
             # (newer: this transaction began before a change another request has applied since;
             # the bitmaps differ from its view only in those resources, and rebuilding an older
             # state would cost far more than that difference is worth)
-            return snapshot, generation
+            return snapshot
         changes = [] if snapshot is None else await execute(
             "SELECT generation, resource FROM search_change WHERE generation > {} AND generation <= {}"
             " ORDER BY generation", snapshot.generation, generation)
-        changed = list(dict.fromkeys(int(c["resource"]) for c in changes))
+        # a change of the synonyms names no resource (ANSWERS_ONLY): only the kept answers go
+        changed = list(dict.fromkeys(int(c["resource"]) for c in changes if int(c["resource"]) != ANSWERS_ONLY))
         contiguous = bool(changes) and int(changes[0]["generation"]) == snapshot.generation + 1
         if snapshot is None or not contiguous or 0 in changed or len(changed) > MAX_INCREMENTAL:
             snapshot = await _build(generation)
         else:
-            rows = await _load(changed)
+            rows = await _load(changed) if changed else {}
             # a copy, so requests still reading the older snapshot are not disturbed
             previous = snapshot
             snapshot = Snapshot(generation, dict(snapshot.keys_of), dict(snapshot.name_keys), dict(snapshot.bitmaps))
@@ -236,7 +249,7 @@ async def current_and_generation() -> tuple[Snapshot, int]:
             snapshot.matches = {expression: (bits, unknown | touched)
                                 for expression, (bits, unknown) in previous.matches.items()}
         _keep(engine, snapshot)
-        return snapshot, generation
+        return snapshot
 
 
 FACET_CODES = {"level": "level", "subject": "subject", "kindergarten_area": "area", "platform": "platform",

@@ -32,7 +32,7 @@ from catalogue.db import current_engine, is_sqlite
 from catalogue import domain
 from catalogue.observability import search_cache
 from catalogue.schemas import ResourceSummary
-from catalogue.search import analysis, facets
+from catalogue.search import analysis, facets, synonyms
 from catalogue.search.engines import CHECKS, PostgresDialect, SqliteDialect
 from catalogue.search.schemas import FacetValue, SearchPage
 from catalogue.search.sql import execute
@@ -250,30 +250,32 @@ async def _search(query: SearchQuery, principal: Principal) -> tuple[SearchPage 
     collector pass never has to walk them (thousands of kept pages of objects made every full
     collection, and with it some requests, slower than computing the answer)."""
     validate_filters(query.filters)
-    parsed = analysis.analyse_query(query.q or "")
-    terms = parsed.terms
-    notices: list[str] = []
-    filters = query.filters
-    if parsed.levels:
-        notices.append("levels_from_query")
-        if not filters.levels and not filters.bands:  # "matte 5-7": the range is the level filter
-            filters = dataclasses.replace(filters, levels=parsed.levels)
-    if parsed.uncovered_level:
-        notices.append("level_not_covered")
-    sort = query.sort or ("relevance" if terms else "name")
-    if sort == "relevance" and not terms:
-        sort = "name"
     dialect = _dialect()
     key = _cache_key(query, principal) if _cache_size else None
     async with current_engine().transaction():
-        snapshot, generation = await facets.current_and_generation()
+        snapshot, generation, synonyms_generation = await facets.current_state()
         keep = snapshot.generation == generation  # else computed from an older view: not kept
         if not keep:
             key = None
+        # a kept answer belongs to one generation, and a change of the synonyms moves it: the
+        # answer was computed with the synonyms this transaction sees
         if key is not None and (cached := snapshot.results.get(key)) is not None:
             search_cache(True)
             return None, cached
         search_cache(False)
+        parsed = analysis.analyse_query(query.q or "", await synonyms.current(synonyms_generation))
+        terms = parsed.terms
+        notices: list[str] = []
+        filters = query.filters
+        if parsed.levels:
+            notices.append("levels_from_query")
+            if not filters.levels and not filters.bands:  # "matte 5-7": the range is the level filter
+                filters = dataclasses.replace(filters, levels=parsed.levels)
+        if parsed.uncovered_level:
+            notices.append("level_not_covered")
+        sort = query.sort or ("relevance" if terms else "name")
+        if sort == "relevance" and not terms:
+            sort = "name"
         matched = 0 if parsed.uncovered_level and not terms else None  # only "vgs": nothing
         as_typed: list[int] = []  # per term: the resources matching it as typed
         per_term: list[int] = []  # per term: also through other spellings and typos

@@ -135,6 +135,8 @@ def pages_for(who: str | None, sample: dict) -> list[tuple[str, int]]:
             ("/admin", 200), ("/admin/brukere", 200), (sample["user"], 200), ("/admin/enheter", 200),
             (sample["mentor"], 200), ("/revisjoner", 200), ("/revisjoner?dager=365", 200),
             (sample["unit"], 200), ("/admin/fag", 200), (sample["holding"], 200),
+            ("/admin/sokeord", 200), ("/admin/sokeord?q=udir", 200), ("/admin/sokeord/1", 200),
+            ("/admin/sokeord/1/slett", 200),
             ("/utstyr/enheter/nordre-skole/import", 200), ("/utstyr/standard/barnehage/ny", 200),
             ("/utstyr/enheter/solbakken-bhg", 200), ("/utstyr/enheter/fjordvik-ppt", 200),
             ("/kvalitetsmelding", 200), ("/behandlingsprotokoll", 200), ("/behandlingsprotokoll?side=2", 200),

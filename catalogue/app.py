@@ -23,6 +23,7 @@ from catalogue.api.resources import ResourceController
 from catalogue.api.system import health, jwks, ready
 from catalogue.api.taxonomy import TaxonomyController, UnitController
 from catalogue.api.tips import tip_api_handlers
+from catalogue.api.follows import follow_api_handlers
 from catalogue.api.guides import guide_api_handlers
 from catalogue.api.users import UserController
 from catalogue.bounds import bounds_guard
@@ -54,6 +55,7 @@ from frontend.report_pages import report_page_handlers
 from frontend.static_assets import static_file
 from frontend.tip_pages import tip_page_handlers
 from frontend.guide_pages import guide_page_handlers
+from frontend.following_pages import following_page_handlers
 from frontend.workflow.consultation_pages import consultation_page_handlers
 from frontend.workflow import workflow_page_handlers
 from workflows.api import workflow_handlers
@@ -104,6 +106,7 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
             *dataio_api_handlers, *dataio_page_handlers,
             *tip_api_handlers, *tip_page_handlers, *consultation_api_handlers,
             *consultation_page_handlers,
+            *follow_api_handlers, *following_page_handlers,
             *search_synonym_api_handlers, *search_synonym_page_handlers,
             *guide_api_handlers, *guide_page_handlers,
             metrics,

@@ -391,7 +391,7 @@ class UnitAffiliation(Struct, **Strict):
 
 Email = Annotated[str, Meta(max_length=320, pattern=r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$",
                               description="An e-mail address")]
-NotificationMode = Literal["immediate", "digest"]
+NotificationMode = Literal["immediate", "digest", "weekly"]
 
 
 class UserPatch(Struct, **Strict):

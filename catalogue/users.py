@@ -224,7 +224,7 @@ async def verify_email(token: str) -> int:
 
 
 async def set_notification_mode(user_id: int, mode: str, actor) -> None:
-    """Immediate mail, or one digest a day. Notifications waiting for a digest go out now when the
+    """Immediate mail, one digest a day or one a week. Notifications waiting for a digest go out now when the
     user goes back to immediate mail."""
     async with write_transaction():
         await AppUser.update({AppUser.notification_mode: mode}).where(AppUser.id == user_id)

@@ -152,6 +152,11 @@ async def search_page(request: Request) -> Template:
     partial = request.query_params.get("delvis") == "1"
     active = [{"label": labels.label(n, v, subjects, areas), "href": toggle(n, v)}
               for n in FILTERS for v in search.filters.get(n, [])]
+    new_since, new_since_known = None, False
+    if not partial and request.user.user_id is not None:
+        from catalogue.base_package import new_since_last_visit
+
+        new_since, new_since_known = await new_since_last_visit(request.user.user_id)
     return Template(
         template_name="catalogue/_live.html" if partial else "catalogue/search.html",
         context=page_context(
@@ -167,6 +172,7 @@ async def search_page(request: Request) -> Template:
             download=urlencode(_pairs(search)),
             can_import=bool(request.user and set(request.user.roles) & set(domain.CATALOGUE_EDITORS)),
             sorts=[("", "Mest relevant" if search.q else "Navn"), ("name", "Navn"), ("newest", "Nyeste")],
+            new_since=new_since, new_since_known=new_since_known,
         ),
     )
 

@@ -23,6 +23,7 @@ from catalogue.tables import TABLES
 from catalogue.tips import TABLES as TIP_TABLES
 from catalogue.guides import TABLES as GUIDE_TABLES
 from workflows.consultations import TABLES as CONSULTATION_TABLES
+from catalogue.base_package import TABLES as FOLLOWING_TABLES
 from equipment.tables import TABLES as EQUIPMENT_TABLES
 from workflows.tables import TABLES as WORKFLOW_TABLES
 from tests.conftest import _pg_admin, _pg_url_for, _settings, resource_body
@@ -38,7 +39,7 @@ MIGRATION_IDS = sorted(
 )
 # every table the application uses, made by the migrations, plus Piccolo's own record of them
 EXPECTED_TABLES = ({t._meta.tablename for t in (*TABLES, *WORKFLOW_TABLES, *EQUIPMENT_TABLES, *DATAIO_TABLES)} | {"migration"}
-                   | HISTORY_TABLES | TIP_TABLES | CONSULTATION_TABLES | GUIDE_TABLES)
+                   | HISTORY_TABLES | TIP_TABLES | CONSULTATION_TABLES | GUIDE_TABLES | FOLLOWING_TABLES)
 
 
 def _expected_tables(database_url: str) -> set[str]:

@@ -287,6 +287,14 @@ SPEC = {
     ("POST", "/ressurser/{resource_id}/kom-i-gang/enheter/{code}"): NOTE_EDITORS,
     ("POST", "/ressurser/{resource_id}/kom-i-gang/enheter/{code}/slett"): NOTE_EDITORS,
     ("GET", "/erfaringer/kompetanse"): TIP_MODERATORS,
+    # following what is new: one's own follows; the feed of base package changes is public
+    ("GET", "/api/v1/users/me/follows"): SIGNED_IN,
+    ("PUT", "/api/v1/users/me/follows/{kind}/{code}"): SIGNED_IN,
+    ("DELETE", "/api/v1/users/me/follows/{kind}/{code}"): SIGNED_IN,
+    ("GET", "/folger"): SIGNED_IN,
+    ("POST", "/folger"): SIGNED_IN,
+    ("POST", "/folger/ressurser/{resource_id}"): SIGNED_IN,
+    ("GET", "/grunnpakken.atom"): PUBLIC,
 }
 # Framework routes: the OpenAPI document and static files are public by design.
 FRAMEWORK = re.compile(r"^/(schema|static)(/|$)")

@@ -3,7 +3,8 @@ e-mail later (never blocking the action), and shown in the app.
 
 Every notification names the page where its recipient acts (``link``, a path; the e-mail gives it
 in full with PUBLIC_BASE_URL). A user who chose the daily digest gets their notifications in one
-e-mail a day (after DIGEST_HOUR, Norwegian time) instead of one each.
+e-mail a day (after DIGEST_HOUR, Norwegian time) instead of one each; the weekly digest comes on
+Mondays (after DIGEST_HOUR).
 
 Delivery is safe with several workers: a worker claims a row by moving it from ``pending`` to
 ``sending`` in one UPDATE; a row left ``sending`` by a worker that died is claimed again after
@@ -33,6 +34,9 @@ BACKOFF_BASE_SECONDS = 60
 OSLO = zoneinfo.ZoneInfo("Europe/Oslo")
 # sent by e-mail only: a digest repeats what the list shows, a verification link proves the mailbox
 EMAIL_ONLY_KINDS = ("digest", "email_verification")
+# modes that collect notifications into one e-mail: every day, or every Monday (WEEKLY_DAY)
+DIGEST_MODES = ("digest", "weekly")
+WEEKLY_DAY = 0  # Monday
 
 
 def _now() -> datetime.datetime:
@@ -49,7 +53,7 @@ async def users_with_role(role: str) -> list[int]:
 def _delivery(email: str | None, mode: str | None) -> str:
     if not email:
         return "in_app_only"
-    return "digest" if mode == "digest" else "pending"
+    return "digest" if mode in DIGEST_MODES else "pending"
 
 
 async def enqueue(recipients: Iterable[int | None], kind: str, subject: str, body: str,
@@ -110,7 +114,7 @@ def _message(settings: Settings, to: str, subject: str, body: str, link: str | N
     message["Subject"] = " ".join(subject.split())  # a header is one line, whatever a name contains
     message.set_content(body + f"\n\nÅpne i Læremiddelkatalogen: {absolute(settings, link)}"
                         + "\n\n-- \nLæremiddelkatalogen, " + settings.municipality_name + "\n"
-                        + f"Velg e-post for hvert varsel eller én gang om dagen: {absolute(settings, SETTINGS_PAGE)}\n")
+                        + f"Velg e-post for hvert varsel, én gang om dagen eller én gang i uken: {absolute(settings, SETTINGS_PAGE)}\n")
     return message
 
 
@@ -184,9 +188,13 @@ async def send_digests(settings: Settings, moment: datetime.datetime | None = No
         return 0
     day = _local_day(moment)
     waiting = await Notification.raw(
-        "SELECT DISTINCT recipient FROM notification WHERE delivery = {}", "digest")
+        "SELECT DISTINCT n.recipient, u.notification_mode FROM notification n JOIN app_user u ON u.id = n.recipient"
+        " WHERE n.delivery = {}", "digest")
     made = 0
-    for user_id in sorted(r["recipient"] for r in waiting):
+    for user_id, mode in sorted((r["recipient"], r["notification_mode"]) for r in waiting):
+        weekly = mode == "weekly"
+        if weekly and day.weekday() != WEEKLY_DAY:
+            continue  # the weekly digest goes out on Mondays; the rest wait for it
         async with write_transaction():
             claimed = await AppUser.update({AppUser.digest_sent_on: day}).where(
                 (AppUser.id == user_id) & (AppUser.digest_sent_on.is_null() | (AppUser.digest_sent_on < day))
@@ -205,7 +213,8 @@ async def send_digests(settings: Settings, moment: datetime.datetime | None = No
                 parts.append(f"* {item['subject']}\n{item['body']}\n{absolute(settings, item['link'])}")
             stamp = _now()
             await Notification.insert(Notification(
-                recipient=user_id, email=email, kind="digest", subject=f"Dagens varsler fra Læremiddelkatalogen ({len(items)})",
+                recipient=user_id, email=email, kind="digest",
+                subject=f"{'Ukens' if weekly else 'Dagens'} varsler fra Læremiddelkatalogen ({len(items)})",
                 body="\n\n".join(parts), link="/varsler", created_at=stamp, delivery="pending", attempts=0,
                 next_attempt_at=stamp))
             made += 1

@@ -234,6 +234,9 @@ async def index_resources(ids: Iterable[int]) -> None:
         for start in range(0, len(ids), _CHUNK):
             await _write(*await load_documents(ids[start:start + _CHUNK]))
         await record_change(ids)
+        from catalogue.base_package import track
+
+        await track(ids)  # entries into and exits from the base package, in the same transaction
 
 
 # Keep this many generations of search_change; a worker further behind rebuilds its bitmaps.

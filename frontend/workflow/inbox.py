@@ -92,7 +92,8 @@ SETTINGS_MESSAGES = {
     "lenke-sendt": "Vi har sendt en lenke til den nye adressen. Varslene sendes dit når du har fulgt lenken.",
     "fjernet": "E-postadressen er fjernet. Varslene vises bare her i tjenesten.",
 }
-MODES = (("immediate", "Én e-post for hvert varsel"), ("digest", "Én samlet e-post om dagen"))
+MODES = (("immediate", "Én e-post for hvert varsel"), ("digest", "Én samlet e-post om dagen"),
+         ("weekly", "Én samlet e-post i uken (mandager)"))
 
 
 async def _settings_page(request: Request, *, errors: FormErrors | None = None, values: dict | None = None,

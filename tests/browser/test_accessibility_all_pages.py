@@ -118,6 +118,8 @@ def pages_for(who: str | None, sample: dict) -> list[tuple[str, int]]:
                   ("/erfaringer/kompetanse", 200 if who in ("Ola", "Siri", "Anne") else 403)]
     if who in ("Ola", "Anne"):
         signed_in += [(sample["resource"] + "/kom-i-gang/enheter/nordre-skole", 200)]
+    # following what is new: the subjects, levels and units (and resources) one follows
+    signed_in += [("/folger", 200), ("/folger?melding=lagret", 200)]
     equipment = [("/utstyr", 200), ("/utstyr/enheter/nordre-skole", 200), ("/utstyr/standard", 200),
                  ("/utstyr/standard?dato=2025-01-01", 200), (sample["change"], 200), ("/utstyr/typer", 200),
                  ("/utstyr/typer/gulvrobot", 200)]

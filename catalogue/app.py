@@ -15,6 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
 from catalogue import db
+from catalogue.api.competence_aims import competence_aim_handlers
 from catalogue.api.privacy_docs import privacy_doc_api_handlers
 from catalogue.api.metrics import metrics
 from catalogue.api.public_privacy import public_privacy_handlers
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
             *dataio_api_handlers, *dataio_page_handlers,
             *tip_api_handlers, *tip_page_handlers, *consultation_api_handlers,
             *consultation_page_handlers,
+            *competence_aim_handlers,
             metrics,
         ],
         middleware=[DefineMiddleware(TokenAuthenticationMiddleware),

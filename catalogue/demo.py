@@ -46,7 +46,10 @@ async def seed_demo() -> bool:
     loaded = await _seed_catalogue()
     from equipment.demo import seed_equipment_demo
 
-    return await seed_equipment_demo(DEMO_ISSUER) or loaded
+    loaded = await seed_equipment_demo(DEMO_ISSUER) or loaded
+    from catalogue.curriculum.recorded import seed_demo_aims
+
+    return await seed_demo_aims() or loaded
 
 
 async def _seed_catalogue() -> bool:

@@ -174,3 +174,53 @@ def test_a_slow_answer_is_tried_again(api):
 
     report = _import(api, httpx.MockTransport(answer), retries=1)
     assert report.aims_added == 12 and calls.count(calls[-1]) >= 1
+
+
+def test_the_resource_page_lists_its_aims_with_their_text(api):
+    admin = api.headers("admin")
+    _import(api, recorded_transport(RECORDED))
+    created = api.post("/api/v1/resources", json=resource_body(competence_aims=["KM4011", "KM4010"]), headers=admin)
+    page = api.get(f"/ressurser/{created.json()['id']}")
+    assert page.status_code == 200
+    html = page.text
+    assert "Kompetansemål i læreplanen (LK20)" in html
+    assert html.index("KM4011") < html.index("KM4010")  # in the order they were tagged
+    assert "lage og programmere algoritmer med bruk av variabler" in html and "etter 7. trinn" in html
+
+
+def test_the_demo_has_aims_and_resources_tagged_with_them(api):
+    from catalogue.demo import seed_demo
+
+    assert api.run(seed_demo) is True
+    staff = api.headers("staff")
+    assert _aims(api, staff, subject="NOR")["total"] == 2
+    found = api.get("/api/v1/resources", params={"aim": "KM4010"}, headers=staff).json()
+    assert [r["name"] for r in found["items"]] == ["Matemania"]
+    assert api.run(seed_demo) is False
+
+
+def test_the_command_imports_once_and_says_so_and_a_failing_grep_writes_nothing(settings, monkeypatch, capsys):
+    from catalogue.cli import main
+    from catalogue.curriculum import cli
+
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("VAR_DIR", str(settings.var_dir))
+    monkeypatch.delenv("DEMO_MODE", raising=False)
+    transport = {"now": recorded_transport(RECORDED)}
+
+    def recorded_client(base_url, timeout, retries, on_request):
+        return GrepClient(base_url, transport=transport["now"], timeout=timeout, retries=retries, sleep=_no_wait,
+                          on_request=on_request)
+
+    monkeypatch.setattr(cli, "grep_client", recorded_client)
+    transport["now"] = httpx.MockTransport(lambda request: httpx.Response(503))
+    assert main(["curriculum", "import", "--retries", "1"]) == 1
+    failed = capsys.readouterr()
+    assert "Nothing was imported. Grep answered 503" in failed.err and "after 2 tries" in failed.err
+
+    transport["now"] = recorded_transport(RECORDED)
+    assert main(["curriculum", "import"]) == 0
+    first = capsys.readouterr().out
+    assert "Competence aims: 12 added, 0 updated" in first and "Skipped FSP: no curriculum code" in first
+    assert main(["curriculum", "import"]) == 0
+    assert "Nothing changed: the catalogue already matches Grep." in capsys.readouterr().out

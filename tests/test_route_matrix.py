@@ -131,6 +131,8 @@ SPEC = {
     ("GET", "/api/v1/subjects"): SIGNED_IN,
     ("GET", "/api/v1/subjects/{code}"): SIGNED_IN,
     ("PATCH", "/api/v1/subjects/{code}"): ADMIN,
+    ("GET", "/api/v1/competence-aims"): SIGNED_IN,
+    ("GET", "/api/v1/competence-aims/{code}"): SIGNED_IN,
     ("GET", "/api/v1/kindergarten-areas"): SIGNED_IN,
     ("GET", "/api/v1/vendors"): SIGNED_IN,
     ("GET", "/api/v1/units"): SIGNED_IN,

@@ -13,6 +13,7 @@ from catalogue.problems import FieldErrors, Problem
 from catalogue.search.sql import execute
 
 MAX_PAGE = 500
+TABLES = frozenset({"competence_aim"})  # made by migration catalogue_0011
 
 
 class CompetenceAimOut(Struct, kw_only=True):

@@ -37,13 +37,19 @@ def _progress() -> Iterator:
         yield subjects, request
 
 
-async def _run(settings: Settings, base_url: str, timeout: float, retries: int, subjects, request):
+def grep_client(base_url: str, timeout: float, retries: int, on_request):
+    """The client the command reads Grep with."""
     from catalogue.curriculum.grep import GrepClient
+
+    return GrepClient(base_url, timeout=timeout, retries=retries, on_request=on_request)
+
+
+async def _run(settings: Settings, base_url: str, timeout: float, retries: int, subjects, request):
     from catalogue.curriculum.importer import import_curriculum
     from catalogue.migrate import migrate
 
     await migrate(settings)
-    async with GrepClient(base_url, timeout=timeout, retries=retries, on_request=request) as client:
+    async with grep_client(base_url, timeout, retries, request) as client:
         return await import_curriculum(client, subjects)
 
 

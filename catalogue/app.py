@@ -42,6 +42,7 @@ from equipment.api import equipment_handlers
 from frontend.admin_pages import admin_page_handlers
 from frontend.auth import auth_handlers
 from frontend.catalogue_pages import catalogue_page_handlers
+from frontend.curriculum_pages import curriculum_page_handlers
 from frontend.dataio_pages import dataio_page_handlers
 from frontend.equipment import equipment_page_handlers
 from frontend.info_pages import info_page_handlers
@@ -101,7 +102,7 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
             *dataio_api_handlers, *dataio_page_handlers,
             *tip_api_handlers, *tip_page_handlers, *consultation_api_handlers,
             *consultation_page_handlers,
-            *competence_aim_handlers,
+            *competence_aim_handlers, *curriculum_page_handlers,
             metrics,
         ],
         middleware=[DefineMiddleware(TokenAuthenticationMiddleware),

@@ -224,3 +224,36 @@ def test_the_command_imports_once_and_says_so_and_a_failing_grep_writes_nothing(
     assert "Competence aims: 12 added, 0 updated" in first and "Skipped FSP: no curriculum code" in first
     assert main(["curriculum", "import"]) == 0
     assert "Nothing changed: the catalogue already matches Grep." in capsys.readouterr().out
+
+
+def test_the_coverage_shows_per_subject_and_trinn_the_aims_no_base_package_resource_has(api):
+    admin = api.headers("admin")
+    _import(api, recorded_transport(RECORDED))
+    assert api.post("/api/v1/resources", json=resource_body(competence_aims=["KM4010"]), headers=admin).status_code == 201
+    # a draft, and a resource outside the base package, cover nothing
+    api.post("/api/v1/resources", json=resource_body(name="Utkastet", url="https://utkast.example.no", status="draft",
+                                                     competence_aims=["KM4011"]), headers=admin)
+    api.post("/api/v1/resources", json=resource_body(name="Utenfor", url="https://utenfor.example.no",
+                                                     in_base_package=False, competence_aims=["KM4001"]), headers=admin)
+    reviewer = api.headers("sector_reviewer")
+    groups = api.get("/api/v1/competence-aims/coverage", params={"subject": "MAT"}, headers=reviewer).json()
+    assert [(g["subject"], g["trinn"], g["aims"], g["covered"]) for g in groups] == [("MAT", "2", 3, 0), ("MAT", "7", 2, 1)]
+    assert [a["code"] for a in groups[1]["uncovered"]] == ["KM4011"]
+    sixth = api.get("/api/v1/competence-aims/coverage", params={"level": "6"}, headers=reviewer).json()
+    assert {(g["subject"], g["trinn"]) for g in sixth} == {("MAT", "7"), ("ENG", "7")}
+    assert api.get("/api/v1/competence-aims/coverage", headers=api.headers("staff")).status_code == 403
+    refused = api.get("/api/v1/competence-aims/coverage", params={"level": "12"}, headers=reviewer)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "level"
+
+
+def test_the_coverage_page_lists_the_uncovered_aims_for_the_sector_office(api):
+    admin = api.headers("admin")
+    _import(api, recorded_transport(RECORDED))
+    api.post("/api/v1/resources", json=resource_body(competence_aims=["KM4010"]), headers=admin)
+    api.login_page("sector_reviewer")
+    page = api.get("/kompetansemaal/dekning", params={"fag": "MAT", "trinn": "6"})
+    assert page.status_code == 200
+    assert "Matematikk, etter 7. trinn" in page.text and "1 av 2 kompetansemål" in page.text
+    assert "KM4011" in page.text and "KM4010</strong>" not in page.text
+    unknown = api.get("/kompetansemaal/dekning", params={"fag": "XYZ"})
+    assert unknown.status_code == 200 and "Faget finnes ikke" in unknown.text

@@ -133,6 +133,8 @@ SPEC = {
     ("PATCH", "/api/v1/subjects/{code}"): ADMIN,
     ("GET", "/api/v1/competence-aims"): SIGNED_IN,
     ("GET", "/api/v1/competence-aims/{code}"): SIGNED_IN,
+    ("GET", "/api/v1/competence-aims/coverage"): SECTOR_OFFICE,
+    ("GET", "/kompetansemaal/dekning"): SECTOR_OFFICE,
     ("GET", "/api/v1/kindergarten-areas"): SIGNED_IN,
     ("GET", "/api/v1/vendors"): SIGNED_IN,
     ("GET", "/api/v1/units"): SIGNED_IN,

@@ -9,7 +9,16 @@ from typing import Annotated, Optional
 from litestar import get
 from litestar.params import FromPath, QueryParameter
 
-from catalogue.curriculum.aims import MAX_PAGE, CompetenceAimOut, CompetenceAimPage, aim, list_aims
+from catalogue.curriculum.aims import (
+    MAX_PAGE,
+    CompetenceAimOut,
+    CompetenceAimPage,
+    CoverageGroup,
+    aim,
+    coverage,
+    list_aims,
+)
+from catalogue.domain import Role
 from catalogue.problems import FieldErrors
 from catalogue.search.sql import execute
 from catalogue.security.access import SIGNED_IN, rule
@@ -30,6 +39,12 @@ async def list_competence_aims(
     limit: Annotated[int, QueryParameter(name="limit", ge=1, le=MAX_PAGE)] = 100,
     offset: Annotated[int, QueryParameter(name="offset", ge=0, le=1_000_000)] = 0,
 ) -> CompetenceAimPage:
+    await check_choice(subject, level)
+    return await list_aims(subject, level, q, include_replaced, limit, offset)
+
+
+async def check_choice(subject: str | None, level: str | None) -> None:
+    """A 422 naming ``subject`` or ``level`` when the catalogue does not know it."""
     errors = FieldErrors()
     if subject is not None:
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,15}", subject):
@@ -39,7 +54,6 @@ async def list_competence_aims(
     if level is not None and (level not in LEVEL_CODES or level == "barnehage"):
         errors.add("level", f"unknown trinn {level!r}; use 1–10")
     errors.raise_if_any()
-    return await list_aims(subject, level, q, include_replaced, limit, offset)
 
 
 @get("/api/v1/competence-aims/{code:str}", opt=rule(SIGNED_IN), tags=["taxonomy"], summary="One competence aim")
@@ -47,4 +61,14 @@ async def get_competence_aim(code: FromPath[str]) -> CompetenceAimOut:
     return await aim(code)
 
 
-competence_aim_handlers = [list_competence_aims, get_competence_aim]
+@get("/api/v1/competence-aims/coverage", opt=rule({Role.SECTOR_REVIEWER.value, Role.ADMIN.value}), tags=["taxonomy"],
+     summary="Per subject and trinn, the aims no resource in the base package is tagged with")
+async def competence_aim_coverage(
+    subject: Annotated[Optional[str], QueryParameter(name="subject", required=False, max_length=16)] = None,
+    level: Annotated[Optional[str], QueryParameter(name="level", required=False, max_length=16)] = None,
+) -> list[CoverageGroup]:
+    await check_choice(subject, level)
+    return await coverage(subject, level)
+
+
+competence_aim_handlers = [list_competence_aims, competence_aim_coverage, get_competence_aim]

@@ -147,3 +147,31 @@ def _codes(value: Any) -> list[str]:
     if isinstance(value, str):
         value = json.loads(value)
     return [str(v) for v in value]
+
+
+class CoverageGroup(Struct, kw_only=True):
+    subject: str
+    trinn: str
+    aims: int  # current aims of the subject to be reached after this trinn
+    covered: int  # of them, those at least one resource of the base package is tagged with
+    uncovered: list[CompetenceAimOut]
+
+
+async def coverage(subject: str | None = None, level: str | None = None) -> list[CoverageGroup]:
+    """Per subject and trinn, the current aims that no resource in the base package (in use:
+    published or being phased out) is tagged with."""
+    page = await list_aims(subject, level, None, False, limit=1_000_000)
+    rows = await execute("SELECT competence_aims FROM resource WHERE in_base_package = {}"
+                         " AND status IN ('published', 'phasing_out')", True)
+    tagged = {code for r in rows for code in _codes(r["competence_aims"])}
+    groups: dict[tuple[str, str], CoverageGroup] = {}
+    for item in page.items:
+        group = groups.setdefault((item.subject, item.trinn), CoverageGroup(
+            subject=item.subject, trinn=item.trinn, aims=0, covered=0, uncovered=[]))
+        group.aims += 1
+        if item.code in tagged:
+            group.covered += 1
+        else:
+            group.uncovered.append(item)
+    subjects = {r["code"]: i for i, r in enumerate(await execute("SELECT code FROM subject ORDER BY sort_order, code"))}
+    return sorted(groups.values(), key=lambda g: (subjects.get(g.subject, 999), g.subject, int(g.trinn or 0)))

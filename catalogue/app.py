@@ -15,6 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
 from catalogue import db
+from catalogue.api.competence_aims import competence_aim_handlers
 from catalogue.api.privacy_docs import privacy_doc_api_handlers
 from catalogue.api.metrics import metrics
 from catalogue.api.public_privacy import public_privacy_handlers
@@ -45,6 +46,7 @@ from catalogue.api.search_synonyms import search_synonym_api_handlers
 from frontend.synonym_pages import search_synonym_page_handlers
 from frontend.auth import auth_handlers
 from frontend.catalogue_pages import catalogue_page_handlers
+from frontend.curriculum_pages import curriculum_page_handlers
 from frontend.dataio_pages import dataio_page_handlers
 from frontend.equipment import equipment_page_handlers
 from frontend.info_pages import info_page_handlers
@@ -109,6 +111,7 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
             *follow_api_handlers, *following_page_handlers,
             *search_synonym_api_handlers, *search_synonym_page_handlers,
             *guide_api_handlers, *guide_page_handlers,
+            *competence_aim_handlers, *curriculum_page_handlers,
             metrics,
         ],
         middleware=[DefineMiddleware(TokenAuthenticationMiddleware),

@@ -334,6 +334,9 @@ def build_parser() -> argparse.ArgumentParser:
     from catalogue.dataio.cli import add_commands as add_transfer_commands
 
     add_transfer_commands(sub)
+    from catalogue.curriculum.cli import add_commands as add_curriculum_commands
+
+    add_curriculum_commands(sub)
     return parser
 
 

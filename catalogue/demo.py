@@ -43,10 +43,13 @@ async def seed_demo() -> bool:
     """Load the demo data unless it is already there. Returns True when it was loaded now.
     The catalogue's part and the equipment package's each go in one transaction and are loaded
     once each, so a database made before the equipment package gains its demo data too."""
+    from catalogue.curriculum.recorded import seed_demo_aims
+
+    aims = await seed_demo_aims()  # before the resources, which are tagged with aims
     loaded = await _seed_catalogue()
     from equipment.demo import seed_equipment_demo
 
-    return await seed_equipment_demo(DEMO_ISSUER) or loaded
+    return await seed_equipment_demo(DEMO_ISSUER) or loaded or aims
 
 
 async def _seed_catalogue() -> bool:

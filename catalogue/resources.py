@@ -10,6 +10,7 @@ from typing import Any, Iterable
 import msgspec
 
 from catalogue import domain, restrictions
+from catalogue.curriculum.aims import check_aims
 from catalogue.db import current_engine, is_sqlite, write_transaction
 from catalogue.etags import stale
 from catalogue.facet_values import facet_values
@@ -208,6 +209,7 @@ async def create_resource(body: ResourceCreate, actor: Principal, *, is_demo: bo
     facet_values = {f: list(getattr(body, f)) for f in domain.FACET_FIELDS}
     check_references(facet_values, await known_codes(), errors)
     check_dates(body.licence_expires, errors)
+    await check_aims(body.competence_aims, errors)
     errors.raise_if_any()
     stamp = now()
     async with write_transaction():
@@ -385,6 +387,8 @@ async def patch_resource(resource_id: int, body: ResourcePatch, expected_version
         check_references(facet_values_check, await known_codes(), errors)
     if "licence_expires" in given:
         check_dates(given["licence_expires"], errors)
+    if "competence_aims" in given:
+        await check_aims(given["competence_aims"], errors)
     errors.raise_if_any()
 
     async with write_transaction():

@@ -4,7 +4,7 @@ the search and the pages all stand on these rules."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from catalogue import domain
 from catalogue.domain import Role
@@ -50,6 +50,7 @@ class ResourceFilters:
     statuses: list[str]
     units: list[str]
     in_base_package: bool | None
+    aims: list[str] = field(default_factory=list)  # competence aim codes
 
 
 def validate_filters(filters: ResourceFilters) -> None:
@@ -75,6 +76,9 @@ def validate_filters(filters: ResourceFilters) -> None:
         for value in values:
             if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", value):
                 errors.add(name, f"malformed code {value!r}")
+    for value in filters.aims:
+        if not re.fullmatch(r"[A-Z]{2,4}[0-9]{1,6}", value):
+            errors.add("aim", f"malformed competence aim code {value!r}")
     errors.raise_if_any()
 
 

@@ -14,6 +14,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from catalogue import domain, followers, restrictions
+from catalogue.curriculum.aims import resource_aims
 from catalogue.problems import Problem
 from catalogue.resources import get_resource
 from catalogue.restrictions import Change
@@ -225,6 +226,7 @@ async def _resource_page(request: Request, resource_id: int, *, errors: FormErro
         following=await followers.is_following(resource_id, principal.user_id) if signed_in else False,
         end_date=end_date, fmt_date=fmt_date, fmt_time=fmt_time, errors=errors, posted=posted or {},
         source=source, message=RESOURCE_MESSAGES.get(request.query_params.get("melding", "")),
+        aims=await resource_aims(resource.competence_aims),
         **(await resource_tips_context(request, resource_id) if signed_in else {}),
         **(await guide_context(request, resource_id) if signed_in else {}),
     ))

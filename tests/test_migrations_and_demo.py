@@ -14,6 +14,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from catalogue.curriculum.aims import TABLES as AIM_TABLES
 from catalogue.dataio.tables import TABLES as DATAIO_TABLES
 from catalogue.domain import ALL_ROLES
 from catalogue.privacy_docs.history import TABLES as HISTORY_TABLES
@@ -39,7 +40,8 @@ MIGRATION_IDS = sorted(
 )
 # every table the application uses, made by the migrations, plus Piccolo's own record of them
 EXPECTED_TABLES = ({t._meta.tablename for t in (*TABLES, *WORKFLOW_TABLES, *EQUIPMENT_TABLES, *DATAIO_TABLES)} | {"migration"}
-                   | HISTORY_TABLES | TIP_TABLES | CONSULTATION_TABLES | GUIDE_TABLES | FOLLOWING_TABLES)
+                   | HISTORY_TABLES | TIP_TABLES | CONSULTATION_TABLES | GUIDE_TABLES | FOLLOWING_TABLES
+                   | AIM_TABLES)
 
 
 def _expected_tables(database_url: str) -> set[str]:

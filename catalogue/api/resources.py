@@ -74,6 +74,7 @@ class ResourceController(Controller):
         language: _multi("language", "Language code (repeatable)") = None,
         status: _multi("status", "Status; staff see published only (repeatable)") = None,
         unit: _multi("unit", "Unit code (repeatable)") = None,
+        aim: _multi("aim", "Competence aim code such as KM4010 (repeatable)") = None,
         in_base_package: Annotated[Optional[bool], QueryParameter(name="in_base_package", required=False)] = None,
         limit: Annotated[int, QueryParameter(name="limit", ge=1, le=100)] = 20,
         offset: Annotated[int, QueryParameter(name="offset", ge=0, le=1_000_000)] = 0,
@@ -87,7 +88,7 @@ class ResourceController(Controller):
             levels=level or [], bands=band or [], subjects=subject or [],
             kindergarten_areas=kindergarten_area or [], kinds=kind or [], platforms=platform or [],
             logins=login or [], languages=language or [], statuses=status or [], units=unit or [],
-            in_base_package=in_base_package,
+            in_base_package=in_base_package, aims=aim or [],
         )
         query = SearchQuery(q=q, filters=filters, limit=limit, offset=offset, sort=sort, facets=facets)
         return Response(await search_resources_json(query, request.user), media_type=MediaType.JSON)

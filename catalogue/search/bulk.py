@@ -16,6 +16,7 @@ from typing import Any, Iterable, Iterator
 import msgspec
 
 from catalogue import domain
+from catalogue.curriculum.aims import aims_by_code
 from catalogue.db import write_transaction
 from catalogue.privacy_docs.history import record_changes
 from catalogue.problems import FieldErrors, Problem
@@ -137,6 +138,20 @@ async def _insert_batch(bodies: list[ResourceCreate], actor: Principal, is_demo:
     return ids
 
 
+async def _check_batch_aims(bodies: list[ResourceCreate], offset: int) -> None:
+    """A 422 naming ``[n].competence_aims`` for an aim the curriculum import does not know."""
+    wanted = {c for body in bodies for c in body.competence_aims}
+    if not wanted:
+        return
+    known = set(await aims_by_code(wanted))
+    errors = FieldErrors()
+    for i, body in enumerate(bodies):
+        for code in body.competence_aims:
+            if code not in known:
+                errors.add(f"[{offset + i}].competence_aims", f"unknown competence aim {code!r}")
+    errors.raise_if_any()
+
+
 async def import_resources(bodies: Iterable[dict[str, Any] | ResourceCreate], actor: Principal, *,
                            batch_size: int = 500, is_demo: bool = False) -> list[int]:
     """Create every resource in ``bodies`` (request bodies as the API takes them) and return their
@@ -148,6 +163,7 @@ async def import_resources(bodies: Iterable[dict[str, Any] | ResourceCreate], ac
     for batch in _batches(bodies, batch_size):
         codes = await known_codes()
         checked = [_validated(raw, offset + i, codes) for i, raw in enumerate(batch)]
+        await _check_batch_aims(checked, offset)
         async with write_transaction():
             ids.extend(await _insert_batch(checked, actor, is_demo, vendors))
         offset += len(batch)

@@ -13,6 +13,7 @@ far behind). Every worker so answers from what is committed, like a query would.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -133,12 +134,12 @@ async def _load(ids: list[int] | None = None, after: int = 0, shared: dict[Key, 
         "string_agg(facet || ' ' || value, '|')"
     if ids is not None:
         marks = ", ".join("{}" for _ in ids)
-        rows = await execute("SELECT r.id, r.kind, r.status, r.in_base_package, r.name, s.name_key FROM resource r"
+        rows = await execute("SELECT r.id, r.kind, r.status, r.in_base_package, r.competence_aims, r.name, s.name_key FROM resource r"
                              f" LEFT JOIN resource_search s ON s.resource = r.id WHERE r.id IN ({marks})", *ids)
         facet_rows = await execute(f"SELECT resource, {aggregate} AS f FROM resource_facet"
                                    f" WHERE resource IN ({marks}) GROUP BY resource", *ids)
     else:
-        rows = await execute("SELECT r.id, r.kind, r.status, r.in_base_package, r.name, s.name_key FROM resource r"
+        rows = await execute("SELECT r.id, r.kind, r.status, r.in_base_package, r.competence_aims, r.name, s.name_key FROM resource r"
                              " LEFT JOIN resource_search s ON s.resource = r.id WHERE r.id > {}"
                              " ORDER BY r.id LIMIT {}", after, _CHUNK)
         if not rows:
@@ -150,9 +151,17 @@ async def _load(ids: list[int] | None = None, after: int = 0, shared: dict[Key, 
     for r in rows:
         own = [tuple(pair.split(" ", 1)) for pair in values[r["id"]].split("|")] if values.get(r["id"]) else []
         own += [("kind", r["kind"]), ("status", r["status"]), ("base", "true" if r["in_base_package"] else "false")]
+        own += [("aim", code) for code in _aim_codes(r["competence_aims"])]
         out[r["id"]] = (tuple(shared.setdefault(key, key) for key in own),
                         r["name_key"] if r["name_key"] is not None else make_name_key(r["name"]))
     return out
+
+
+def _aim_codes(value: Any) -> list[str]:
+    """The competence aims of a resource (a filter, not a counted facet)."""
+    if not value or value == "[]":
+        return []
+    return [str(v) for v in (json.loads(value) if isinstance(value, str) else value)]
 
 
 async def _build(generation: int) -> Snapshot:

@@ -40,6 +40,7 @@ PG_MAX_POSITION = 16383
 # that owns such text re-indexes the resources whose text it changes (index_resources).
 TEXT_SOURCE_MODULES: tuple[str, ...] = (
     "catalogue.tips",
+    "catalogue.curriculum.aims",
 )
 TextSource = Callable[[list[int]], Awaitable[dict[int, dict[str, list[str]]]]]
 

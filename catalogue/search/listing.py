@@ -85,7 +85,7 @@ def _cache_key(query: SearchQuery, principal: Principal) -> tuple:
     return (visible, tuple(sorted(principal.unit_codes)) if scoped else None, query.q or "",
             tuple(f.levels), tuple(f.bands), tuple(f.subjects), tuple(f.kindergarten_areas), tuple(f.kinds),
             tuple(f.platforms), tuple(f.logins), tuple(f.languages), tuple(f.statuses), tuple(f.units),
-            f.in_base_package, query.limit, query.offset, query.sort, query.facets)
+            f.in_base_package, tuple(f.aims), query.limit, query.offset, query.sort, query.facets)
 
 
 def _dialect():
@@ -205,6 +205,7 @@ def _filter_keys(filters: ResourceFilters) -> dict[str, list[facets.Key]]:
         "login": [("login", v) for v in filters.logins],
         "language": [("language", v) for v in filters.languages],
         "unit": [("unit", v) for v in filters.units],
+        "aim": [("aim", v) for v in filters.aims],
         "in_base_package": [] if filters.in_base_package is None else
         [("base", "true" if filters.in_base_package else "false")],
     }

@@ -153,7 +153,9 @@ def pages_for(who: str | None, sample: dict) -> list[tuple[str, int]]:
                                         ("/admin", 403), ("/revisjoner", 200), ("/utstyr/standard/skole/ny", 200),
                                         (sample["holding"], 403), ("/kvalitetsmelding", 200),
                                         ("/behandlingsprotokoll", 403),
-                                        ("/ressurser/import", 200), (sample["catalogue_sheet"], 200)]
+                                        ("/ressurser/import", 200), (sample["catalogue_sheet"], 200),
+                                        ("/kompetansemaal/dekning", 200),
+                                        ("/kompetansemaal/dekning?fag=MAT&trinn=6", 200)]
     if who == "Tor":
         return signed_in + equipment + [("/oppgaver", 200), (sample["case"], 200), ("/forslag/ny", 403),
                                         ("/admin", 403), ("/revisjoner", 403), (sample["holding"], 200),

@@ -29,7 +29,7 @@ from pathlib import Path
 import httpx
 
 from bench import generate, queries
-from bench.run import CATALOGUE, _environment, _free_port, _token, prepare, stop
+from bench.run import CATALOGUE, _environment, _free_port, _token, prepare, serve, stop
 
 KINDS = ("search", "read", "workflow")
 
@@ -102,21 +102,6 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def serve(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess.Popen:
-    command = [str(CATALOGUE), "serve", "--no-migrate", "--port", str(port), "--workers", str(workers)]
-    server = subprocess.Popen(command, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=2) as response:
-                if response.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.3)
-    stop(server)
-    raise RuntimeError(f"the service did not become ready; see {log}")
-
-
 def _loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -142,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     proposer = subprocess.run([str(CATALOGUE), "token", "--user", "bench-proposer", "--role", "admin", "--ttl", "86400"],
                               env=env, capture_output=True, text=True, check=True).stdout.strip()
     port = _free_port()
-    server = serve(env, port, args.workers, var_dir / f"mixed-{args.engine}.log")
+    server = serve(env, port, var_dir / f"mixed-{args.engine}.log", workers=args.workers, pin=False)
     try:
         base = f"http://127.0.0.1:{port}"
         with urllib.request.urlopen(urllib.request.Request(

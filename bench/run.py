@@ -123,13 +123,14 @@ def _rss_mb(pid: int) -> tuple[float, float]:
     return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
 
 
-def serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
-    command = [str(CATALOGUE), "serve", "--no-migrate", "--port", str(port), "--workers", "1"]
-    if shutil.which("taskset"):
+def serve(env: dict[str, str], port: int, log: Path, workers: int = 1, pin: bool = True) -> subprocess.Popen:
+    """``catalogue serve`` as in production, pinned to CPU 0 (the load generator takes CPU 1)."""
+    command = [str(CATALOGUE), "serve", "--no-migrate", "--port", str(port), "--workers", str(workers)]
+    if pin and shutil.which("taskset"):
         command = ["taskset", "-c", "0", *command]
     server = subprocess.Popen(command, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
                               start_new_session=True)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 60 + 30 * (workers - 1)
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=2) as response:

@@ -29,6 +29,7 @@ from catalogue.resources import get_resource
 from catalogue.search.sql import execute
 from catalogue.security.access import Principal
 from workflows import audit
+from catalogue.timestamps import as_utc as _stamp, utcnow as _now
 
 TABLES = frozenset({"resource_guide", "resource_unit_note"})  # made by migrations/catalogue/catalogue_0013
 GUIDE_EDITORS = frozenset({Role.SECTOR_REVIEWER.value, Role.ADMIN.value})
@@ -111,17 +112,6 @@ class Competence(Struct, kw_only=True):
     unit: NoteUnit
     resources: list[CompetenceResource]
     contributors: list[Contributor]
-
-
-def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
-
-
-def _stamp(value: Any) -> datetime.datetime:
-    if isinstance(value, datetime.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
-    parsed = datetime.datetime.fromisoformat(str(value).replace(" ", "T"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
 
 
 def _html(text: str) -> str:

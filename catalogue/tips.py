@@ -30,6 +30,7 @@ from catalogue.search import index_resource, index_resources
 from catalogue.search.sql import execute
 from catalogue.security.access import Principal
 from workflows import audit, notify
+from catalogue.timestamps import as_utc as _stamp, utcnow as _now
 
 TABLES = frozenset({"resource_tip", "tip_useful", "tip_report"})  # made by migrations/catalogue/catalogue_0012
 FORMER_STAFF = "tidligere ansatt"
@@ -125,17 +126,6 @@ class ReportOut(Struct, kw_only=True):
 class ModerationQueue(Struct, kw_only=True):
     reports: list[ReportOut]
     hidden: list[TipOut]
-
-
-def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
-
-
-def _stamp(value: Any) -> datetime.datetime:
-    if isinstance(value, datetime.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
-    parsed = datetime.datetime.fromisoformat(str(value).replace(" ", "T"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
 
 
 def _list(value: Any) -> list[str]:

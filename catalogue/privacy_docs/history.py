@@ -22,6 +22,7 @@ import msgspec
 from catalogue.db import current_engine
 from catalogue.schemas import PrivacyRecordBody
 from catalogue.search.sql import execute
+from catalogue.timestamps import as_utc, utcnow  # noqa: F401 - also used through this module
 
 PRIVACY_FIELDS = tuple(PrivacyRecordBody.__struct_fields__)
 # list-valued fields are stored as JSON text
@@ -32,19 +33,6 @@ FACETS = {"level": "levels", "subject": "subjects", "area": "kindergarten_areas"
 SNAPSHOT_VERSION = 1
 TABLES = frozenset({"privacy_history"})  # made by raw DDL (migrations/catalogue/catalogue_0006)
 _CHUNK = 500
-
-
-def utcnow() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
-
-
-def as_utc(value: Any) -> datetime.datetime:
-    """A timestamp as either engine returns it (a datetime, or text on SQLite), aware, in UTC."""
-    if isinstance(value, datetime.datetime):
-        stamp = value
-    else:
-        stamp = datetime.datetime.fromisoformat(str(value).replace(" ", "T"))
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=datetime.timezone.utc)
 
 
 def canonical(data: Any) -> str:

@@ -265,3 +265,12 @@ def test_token_command_refuses_unknown_roles(tmp_path):
     for role in ALL_ROLES:
         assert role in result.stderr
     assert result.stdout == ""
+
+
+def test_every_migration_has_an_id_of_its_own():
+    """Piccolo knows a migration by its ID: two files with one ID would leave one of them unapplied."""
+    for app in ("catalogue", "workflows", "equipment"):
+        ids = [line.split("=", 1)[1].strip().strip('"')
+               for path in sorted((ROOT / "migrations" / app).glob(f"{app}_*.py"))
+               for line in path.read_text().splitlines() if line.startswith("ID = ")]
+        assert len(ids) == len(set(ids)), (app, sorted(i for i in ids if ids.count(i) > 1))

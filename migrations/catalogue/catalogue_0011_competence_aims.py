@@ -4,7 +4,7 @@ from Udir's Grep (catalogue.curriculum)."""
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine import engine_finder
 
-ID = "2026-12-03T11:30:00:000000"
+ID = "2026-12-03T11:45:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "competence aims of the curricula"
 

@@ -27,7 +27,7 @@ serve: $(STAMP)
 ## with the browser tests in Debian's Chromium and the PDF letters in WeasyPrint on Debian's Pango (both installed
 ## here when missing), in TEST_WORKERS (3) processes.
 test: $(STAMP) chromium pango
-	$(BIN)/python -m pytest -n $${TEST_WORKERS:-3}
+	$(BIN)/python -m pytest -n $${TEST_WORKERS:-3} --durations=30
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \

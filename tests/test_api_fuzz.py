@@ -3,7 +3,7 @@ nobody, with valid and invalid input. No answer may be a 5xx, and every answer m
 document declares (status, media type and body).
 
 A live server (uvicorn in a subprocess) on the test's database serves the requests, so the app
-runs on one event loop with its own pool, as in production. ``FUZZ_EXAMPLES`` (default 3) bounds
+runs on one event loop with its own pool, as in production. ``FUZZ_EXAMPLES`` (default 2) bounds
 the examples per operation and mode, each sent as a role drawn at random (or as nobody)."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from schemathesis.generation import GenerationMode
 
 from catalogue.domain import ALL_ROLES
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "2"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 ROLES = [None, *sorted(ALL_ROLES)]
 

@@ -25,9 +25,9 @@ serve: $(STAMP)
 
 ## The whole test suite, on SQLite and PostgreSQL (TEST_DATABASE_URL, default postgresql://postgres@127.0.0.1:5432/test),
 ## with the browser tests in Debian's Chromium and the PDF letters in WeasyPrint on Debian's Pango (both installed
-## here when missing), in TEST_WORKERS (3) processes.
+## here when missing), in TEST_WORKERS (4) processes that steal work from each other (the browser tests are long).
 test: $(STAMP) chromium pango
-	$(BIN)/python -m pytest -n $${TEST_WORKERS:-3} --durations=30
+	$(BIN)/python -m pytest -n $${TEST_WORKERS:-4} --dist worksteal --durations=30
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \

@@ -228,7 +228,7 @@ def test_every_page_of_the_role_is_accessible(browser, server, sample, who):
         context.close()
 
 
-@pytest.mark.parametrize("who", ["Ola", "Anne"])
+@pytest.mark.parametrize("who", ["Anne"])  # the system owner opens nearly every page there is
 def test_pages_stay_accessible_at_narrow_widths(browser, server, sample, who):
     """axe again at 320 px: tables that scroll sideways only do so on narrow screens."""
     context = browser.new_context(base_url=server, locale="nb-NO", viewport={"width": 320, "height": 800})

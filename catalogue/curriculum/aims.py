@@ -127,7 +127,7 @@ async def resource_aims(codes: list[str]) -> list[CompetenceAimOut]:
 
 
 async def search_text(ids: list[int]) -> dict[int, dict[str, list[str]]]:
-    """The text of each resource's aims, for its search document ("meta": weighted as tags)."""
+    """The text of each resource's aims, for its search document ("body": weighted as the description, so an aim that mentions a word does not outrank a resource named by it)."""
     if not ids or not await ready():
         return {}
     rows = await execute(f"SELECT id, competence_aims FROM resource WHERE id IN ({_marks(len(ids))})", *ids)
@@ -137,7 +137,7 @@ async def search_text(ids: list[int]) -> dict[int, dict[str, list[str]]]:
     for resource_id, codes in wanted.items():
         texts = [t for c in codes if c in known for t in (known[c].text_nb, known[c].text_nn) if t]
         if texts:
-            out[resource_id] = {"meta": texts}
+            out[resource_id] = {"body": texts}
     return out
 
 

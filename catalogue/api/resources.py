@@ -7,11 +7,13 @@ from typing import Annotated, Literal, Optional
 import msgspec
 
 from litestar import Controller, MediaType, Request, Response, delete, get, patch, post, put
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from catalogue import followers
 from catalogue import resources as service
 from catalogue import restrictions
+from catalogue.api.resource_filters import resource_filters
 from catalogue.domain import CATALOGUE_EDITORS, CATALOGUE_INSIDERS
 from catalogue.etags import etag, expected_version
 from catalogue.restrictions import Change
@@ -33,10 +35,6 @@ from catalogue.visibility import ResourceFilters
 IfMatch = Annotated[Optional[str], HeaderParameter(name="If-Match", required=False)]
 
 
-def _multi(name: str, description: str):
-    return Annotated[Optional[list[str]], QueryParameter(name=name, description=description, required=False)]
-
-
 def _with_etag(resource: ResourceOut, status_code: int = 200, extra: dict | None = None) -> Response[ResourceOut]:
     headers = {"ETag": etag("resource", resource.id, resource.version)}
     headers.update(extra or {})
@@ -56,26 +54,16 @@ class ResourceController(Controller):
     path = "/api/v1/resources"
     tags = ["resources"]
 
-    @get("/", opt=rule(SIGNED_IN), summary="Search and list resources, with facet counts")
+    @get("/", opt=rule(SIGNED_IN), summary="Search and list resources, with facet counts",
+         dependencies={"filters": Provide(resource_filters)})
     async def list_resources(
         self,
         request: Request,
+        filters: NamedDependency[ResourceFilters],
         q: Annotated[Optional[str], QueryParameter(
             name="q", required=False, max_length=1000,
             description="Free text over name, vendor, description, subjects, kind and tags (Norwegian"
                         " stemming, compounds, the last word as a prefix, one typo in names)")] = None,
-        level: _multi("level", "Level code: barnehage or 1–10 (repeatable)") = None,
-        band: _multi("band", "Band: barnehage, 1-4, 5-7, 8-10 (repeatable)") = None,
-        subject: _multi("subject", "Subject code such as MAT (repeatable)") = None,
-        kindergarten_area: _multi("kindergarten_area", "Kindergarten area code (repeatable)") = None,
-        kind: _multi("kind", "Resource kind (repeatable)") = None,
-        platform: _multi("platform", "Platform (repeatable)") = None,
-        login: _multi("login", "Login method (repeatable)") = None,
-        language: _multi("language", "Language code (repeatable)") = None,
-        status: _multi("status", "Status; staff see published only (repeatable)") = None,
-        unit: _multi("unit", "Unit code (repeatable)") = None,
-        aim: _multi("aim", "Competence aim code such as KM4010 (repeatable)") = None,
-        in_base_package: Annotated[Optional[bool], QueryParameter(name="in_base_package", required=False)] = None,
         limit: Annotated[int, QueryParameter(name="limit", ge=1, le=100)] = 20,
         offset: Annotated[int, QueryParameter(name="offset", ge=0, le=1_000_000)] = 0,
         sort: Annotated[Optional[Literal["relevance", "name", "-name", "newest", "updated"]], QueryParameter(
@@ -84,12 +72,6 @@ class ResourceController(Controller):
         facets: Annotated[bool, QueryParameter(
             name="facets", description="Count each filter's values given the rest of the query")] = True,
     ) -> Response[SearchPage]:
-        filters = ResourceFilters(
-            levels=level or [], bands=band or [], subjects=subject or [],
-            kindergarten_areas=kindergarten_area or [], kinds=kind or [], platforms=platform or [],
-            logins=login or [], languages=language or [], statuses=status or [], units=unit or [],
-            in_base_package=in_base_package, aims=aim or [],
-        )
         query = SearchQuery(q=q, filters=filters, limit=limit, offset=offset, sort=sort, facets=facets)
         return Response(await search_resources_json(query, request.user), media_type=MediaType.JSON)
 

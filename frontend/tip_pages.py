@@ -5,6 +5,7 @@ editing and deleting one's own tip, marking a tip useful, reporting it, and the 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import msgspec
 from litestar import Request, Response, get, post
@@ -80,15 +81,24 @@ def _decode(payload: dict[str, Any], kind: type) -> Any:
         raise Problem(422, message, errors=[{"field": field, "message": message}]) from None
 
 
-async def resource_tips_context(request: Request, resource_id: int) -> dict[str, Any]:
-    """What the resource page shows of the tips (signed-in people only), filtered by level and subject."""
+ON_RESOURCE_PAGE = 10  # the most useful tips shown on the resource page; the rest on its tips page
+PER_PAGE = 20
+
+
+async def resource_tips_context(request: Request, resource_id: int, *, page: int = 1,
+                                per_page: int = ON_RESOURCE_PAGE) -> dict[str, Any]:
+    """The tips (signed-in people only) filtered by level and subject, the most useful first: the
+    first few on the resource page, a page of them at a time on the resource's tips page."""
     level = _text(request.query_params.get("tips_trinn"))[:16] or None
     subject = _text(request.query_params.get("tips_fag"))[:16] or None
-    page = await tips.list_tips(resource_id, request.user, level=level, subject=subject, limit=200)
+    listed = await tips.list_tips(resource_id, request.user, level=level, subject=subject, limit=per_page,
+                                  offset=(page - 1) * per_page)
     levels, subjects = await _choices()
-    return {"tips": page.items, "tips_total": page.total, "tip_levels": levels, "tip_subjects": subjects,
+    chosen = urlencode({key: value for key, value in (("tips_trinn", level), ("tips_fag", subject)) if value})
+    return {"tips": listed.items, "tips_total": listed.total, "tip_levels": levels, "tip_subjects": subjects,
             "tip_level": level or "", "tip_subject": subject or "", "subject_names": dict(subjects),
-            "level_names": dict(levels)}
+            "level_names": dict(levels), "tips_filter_query": chosen, "tips_page": page,
+            "tips_pages": max(1, -(-listed.total // per_page)), "tips_offset": (page - 1) * per_page}
 
 
 async def _form_page(request: Request, resource_id: int, *, posted: dict[str, Any], errors: FormErrors | None,
@@ -116,6 +126,17 @@ async def tip_create(request: Request, resource_id: FromPath[int]) -> Response:
         return await _form_page(request, resource_id, posted=posted, errors=_errors(problem),
                                 status=409 if problem.status_code == 409 else 422)
     return Redirect(f"/ressurser/{resource_id}?melding=tips-delt#tips", status_code=303)
+
+
+@get("/ressurser/{resource_id:int}/tips", opt=rule(SIGNED_IN), include_in_schema=False)
+async def tip_list(request: Request, resource_id: FromPath[int]) -> Template:
+    """Every tip on a resource, the most useful first, PER_PAGE at a time (``?side=N``), with the
+    resource page's level and subject filter."""
+    resource = await get_resource(resource_id, request.user)
+    raw = _text(request.query_params.get("side"))
+    page = int(raw) if raw.isdigit() and 0 < len(raw) < 7 else 1
+    context = await resource_tips_context(request, resource_id, page=max(page, 1), per_page=PER_PAGE)
+    return Template(template_name="tips/list.html", context=page_context(request, r=resource, **context))
 
 
 @get("/ressurser/{resource_id:int}/tips/ny", opt=rule(SIGNED_IN), include_in_schema=False)
@@ -282,5 +303,5 @@ async def report_dismiss(request: Request, report_id: FromPath[int]) -> Response
     return Redirect("/erfaringer?melding=avvist", status_code=303)
 
 
-tip_page_handlers = [tip_create, tip_new, tip_edit_form, tip_edit, tip_delete, tip_useful, tip_report_form, tip_report,
+tip_page_handlers = [tip_list, tip_create, tip_new, tip_edit_form, tip_edit, tip_delete, tip_useful, tip_report_form, tip_report,
                      moderation_page, tip_hide, tip_restore, report_dismiss]

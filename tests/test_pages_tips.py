@@ -104,3 +104,38 @@ def test_a_mentor_of_another_unit_cannot_moderate_and_staff_have_no_moderation_p
     assert api.get("/erfaringer", headers={"Accept": "text/html"}).status_code == 403
     nav = api.get("/ressurser").text
     assert not re.search(r'href="/erfaringer"', nav)
+
+
+def test_the_resource_page_shows_the_most_useful_tips_and_links_to_all_of_them_a_page_at_a_time(api, resource_id):
+    authors = [api.headers("staff", user=f"Forfatter {n}") for n in range(3)]
+    ids = []
+    for n in range(25):
+        body = {"body": f"Tips nummer {n:02d}", "levels": ["5"] if n % 2 else ["6"], "subjects": ["MAT"]}
+        ids.append(api.post(f"/api/v1/resources/{resource_id}/tips", json=body, headers=authors[n % 3]).json()["id"])
+    # the last tip written is the most useful one
+    for reader in range(2):
+        api.post(f"/api/v1/tips/{ids[-1]}/useful", headers=api.headers("staff", user=f"Leser {reader}"))
+    api.login_page("staff", user="Leser på siden")
+    page = api.get(f"/ressurser/{resource_id}").text
+    shown = re.findall(r"Tips nummer (\d\d)", page)
+    assert len(shown) == 10 and shown[0] == "24"
+    assert "25 tips; de 10 mest nyttige vises her" in page
+    assert f'href="/ressurser/{resource_id}/tips">Se alle 25 tipsene' in page
+
+    first = api.get(f"/ressurser/{resource_id}/tips")
+    assert first.status_code == 200 and "Side 1 av 2" in first.text and "viser 1–20" in first.text
+    second = api.get(f"/ressurser/{resource_id}/tips?side=2").text
+    on_both = re.findall(r"Tips nummer (\d\d)", first.text) + re.findall(r"Tips nummer (\d\d)", second)
+    assert sorted(on_both) == [f"{n:02d}" for n in range(25)]  # every tip once, none twice
+    assert 'rel="prev"' in second and "viser 21–25" in second
+
+    filtered = api.get(f"/ressurser/{resource_id}/tips?tips_trinn=5").text
+    assert len(re.findall(r"Tips nummer (\d\d)", filtered)) == 12 and "12 tips med dette utvalget" in filtered
+    assert "Side 1 av" not in filtered  # twelve fit on one page
+    on_resource = api.get(f"/ressurser/{resource_id}?tips_trinn=5").text
+    assert f'href="/ressurser/{resource_id}/tips?tips_trinn=5">Se alle 12 tipsene med dette utvalget' in on_resource
+    # a page past the end or an odd page number lists nothing rather than failing
+    assert api.get(f"/ressurser/{resource_id}/tips?side=99").status_code == 200
+    assert api.get(f"/ressurser/{resource_id}/tips?side=-1").status_code == 200
+    api.client.cookies.clear()
+    assert api.get(f"/ressurser/{resource_id}/tips", follow_redirects=False).status_code in (302, 303, 401)

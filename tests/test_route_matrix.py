@@ -258,6 +258,7 @@ SPEC = {
     ("GET", "/api/v1/tip-moderation"): TIP_MODERATORS,
     ("POST", "/api/v1/tip-reports/{report_id}/dismiss"): TIP_MODERATORS,
     ("DELETE", "/api/v1/users/{user_id}/tips"): ADMIN,
+    ("GET", "/ressurser/{resource_id}/tips"): SIGNED_IN,
     ("POST", "/ressurser/{resource_id}/tips"): SIGNED_IN,
     ("GET", "/ressurser/{resource_id}/tips/ny"): SIGNED_IN,
     ("GET", "/tips/{tip_id}/endre"): SIGNED_IN,

@@ -111,7 +111,7 @@ def pages_for(who: str | None, sample: dict) -> list[tuple[str, int]]:
                                         ("/revisjoner", 401), ("/kvalitetsmelding", 401)]
     signed_in = public + [("/onsker", 200), ("/onsker/ny", 200), ("/varsler", 200), ("/varsler/innstillinger", 200)]
     # experience sharing and consultations: the tip form, my consultations; moderators' page for mentors and the office
-    signed_in += [(sample["resource"] + "/tips/ny", 200), ("/horinger", 200),
+    signed_in += [(sample["resource"] + "/tips/ny", 200), (sample["resource"] + "/tips", 200), ("/horinger", 200),
                   ("/erfaringer", 200 if who in ("Ola", "Siri", "Anne") else 403)]
     # getting started: the guide form (the sector office), a unit's note form (its ICT mentor), the competence page
     signed_in += [(sample["resource"] + "/kom-i-gang", 200 if who in ("Siri", "Anne") else 403),

@@ -6,6 +6,9 @@
   database driver, not the service, would answer.
 - A JSON body may nest at most ``MAX_JSON_DEPTH`` arrays and objects: deeper input is refused (400)
   before any decoder recurses into it.
+- No text may hold the NUL character (U+0000): PostgreSQL cannot store it, so a path, a query
+  parameter, a JSON string or a form field with one is refused (400, naming where it is) on both
+  engines alike.
 """
 
 from __future__ import annotations
@@ -26,6 +29,13 @@ _INTEGER = re.compile(r"\s*[+-]?\d+\s*")
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+# \u0000 in a JSON text, unless its backslash is itself escaped
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def _nul(field: str, source: str) -> Problem:
+    return Problem(400, f"{field}: contains the NUL character", errors=[
+        {"field": field, "message": "contains the NUL character (U+0000), which cannot be stored", "source": source}])
 
 
 def in_int64(value: int) -> bool:
@@ -85,9 +95,15 @@ def json_depth(body: bytes) -> int:
 
 async def bounds_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     """The app-wide guard that keeps out-of-range numbers and too deep JSON from every handler."""
-    for value in connection.path_params.values():
+    for name, value in connection.path_params.items():
         if isinstance(value, int) and not isinstance(value, bool) and not -ID_MAX - 1 <= value <= ID_MAX:
             raise Problem(404, "Nothing has that id.")
+        if isinstance(value, str) and "\x00" in value:
+            raise _nul(name, "path")
+    if "%00" in (connection.scope.get("query_string") or b"").decode("latin-1"):
+        for name, value in connection.query_params.multi_items():
+            if "\x00" in name or "\x00" in value:
+                raise _nul(name.replace("\x00", ""), "query")
     integer_names = integer_query_parameters(handler)
     if integer_names:
         for name, value in connection.query_params.items():
@@ -96,9 +112,15 @@ async def bounds_guard(connection: ASGIConnection, handler: BaseRouteHandler) ->
                                                                       "source": "query"}])
     if isinstance(connection, Request) and connection.method not in ("GET", "HEAD", "OPTIONS"):
         content_type = (connection.headers.get("content-type") or "").lower()
-        if content_type.startswith(_FORM_TYPES):
-            return
+        if content_type.startswith("multipart/form-data"):
+            return  # files may hold any byte; their text is read by the importers, which refuse NUL
         body = await connection.body()
+        if content_type.startswith(_FORM_TYPES):
+            if b"%00" in body:
+                raise _nul("body", "body")
+            return
+        if b"\\u0000" in body and _JSON_NUL.search(body):
+            raise _nul("body", "body")
         if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH and json_depth(body) > MAX_JSON_DEPTH:
             raise Problem(400, f"body: nested deeper than {MAX_JSON_DEPTH} levels",
                           errors=[{"field": "body", "message": f"nested deeper than {MAX_JSON_DEPTH} levels",

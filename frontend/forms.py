@@ -145,3 +145,13 @@ def as_list(value: Any) -> list[str]:
     if isinstance(value, list):
         return [v for v in value if v != ""]
     return [value]
+
+
+async def level_subject_choices() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The levels and the subjects as (code, Norwegian name) choices, in the catalogue's order."""
+    from catalogue.tables import Level, Subject
+
+    levels = [(r["code"], r["name_nb"]) for r in await Level.select(Level.code, Level.name_nb).order_by(Level.sort_order)]
+    subjects = [(r["code"], r["name_nb"]) for r in await Subject.select(Subject.code, Subject.name_nb).order_by(
+        Subject.sort_order)]
+    return levels, subjects

@@ -16,8 +16,7 @@ from catalogue import tips
 from catalogue.problems import Problem
 from catalogue.resources import get_resource
 from catalogue.security.access import SIGNED_IN, rule
-from catalogue.tables import Level, Subject
-from frontend.forms import FormErrors, as_list, form_data
+from frontend.forms import FormErrors, as_list, form_data, level_subject_choices
 from frontend.pages import page_context
 
 MODERATORS = frozenset({"ict_mentor", "sector_reviewer", "admin"})
@@ -39,13 +38,6 @@ FIELD_TEXT = {  # the service's fields → the form's fields and what to do
     "subjects": ("fag", "Velg fag fra listen."),
     "competence_aims": ("kompetansemaal", "Skriv koder for kompetansemål slik Udir skriver dem, for eksempel MAT0512."),
 }
-
-
-async def _choices() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    levels = [(r["code"], r["name_nb"]) for r in await Level.select(Level.code, Level.name_nb).order_by(Level.sort_order)]
-    subjects = [(r["code"], r["name_nb"]) for r in await Subject.select(Subject.code, Subject.name_nb).order_by(
-        Subject.sort_order)]
-    return levels, subjects
 
 
 def _text(value: Any) -> str:
@@ -93,7 +85,7 @@ async def resource_tips_context(request: Request, resource_id: int, *, page: int
     subject = _text(request.query_params.get("tips_fag"))[:16] or None
     listed = await tips.list_tips(resource_id, request.user, level=level, subject=subject, limit=per_page,
                                   offset=(page - 1) * per_page)
-    levels, subjects = await _choices()
+    levels, subjects = await level_subject_choices()
     chosen = urlencode({key: value for key, value in (("tips_trinn", level), ("tips_fag", subject)) if value})
     return {"tips": listed.items, "tips_total": listed.total, "tip_levels": levels, "tip_subjects": subjects,
             "tip_level": level or "", "tip_subject": subject or "", "subject_names": dict(subjects),
@@ -104,7 +96,7 @@ async def resource_tips_context(request: Request, resource_id: int, *, page: int
 async def _form_page(request: Request, resource_id: int, *, posted: dict[str, Any], errors: FormErrors | None,
                      tip: tips.TipOut | None = None, status: int = 200) -> Template:
     resource = await get_resource(resource_id, request.user)
-    levels, subjects = await _choices()
+    levels, subjects = await level_subject_choices()
     return Template(template_name="tips/form.html", status_code=status, context=page_context(
         request, r=resource, tip=tip, posted=posted, errors=errors, tip_levels=levels, tip_subjects=subjects))
 
@@ -206,8 +198,8 @@ async def _report_page(request: Request, tip: tips.TipOut, *, errors: FormErrors
                        reason: str = "", status: int = 200) -> Template:
     resource = await get_resource(tip.resource_id, request.user)
     return Template(template_name="tips/report.html", status_code=status, context=page_context(
-        request, r=resource, tip=tip, errors=errors, reason=reason, level_names=dict((await _choices())[0]),
-        subject_names=dict((await _choices())[1])))
+        request, r=resource, tip=tip, errors=errors, reason=reason, level_names=dict((await level_subject_choices())[0]),
+        subject_names=dict((await level_subject_choices())[1])))
 
 
 @get("/tips/{tip_id:int}/meld", opt=rule(SIGNED_IN), include_in_schema=False)
@@ -241,7 +233,7 @@ async def _moderation_page(request: Request, *, errors: FormErrors | None = None
                            posted: dict[str, Any] | None = None, message: str | None = None,
                            status: int = 200) -> Template:
     queue = await tips.moderation_queue(request.user)
-    levels, subjects = await _choices()
+    levels, subjects = await level_subject_choices()
     reported: dict[int, dict[str, Any]] = {}  # the reports of one tip together
     for report in queue.reports:
         entry = reported.setdefault(report.tip_id, {"tip": report.tip, "resource_id": report.resource_id,

@@ -94,6 +94,27 @@ def test_brackets_inside_strings_are_not_nesting(api):
     assert response.status_code == 200, response.text
 
 
+def test_the_nul_character_is_refused_wherever_it_is_sent(api):
+    """PostgreSQL cannot store U+0000: a path, query, JSON string or form field holding it is a 400
+    naming where it is, on both engines, and nothing is written."""
+    headers = api.headers("admin")
+    query = _problem(api.get("/api/v1/public/privacy", params={"unit": "nord\x00", "level": "5"}), 400)
+    assert query["errors"][0] == {"field": "unit", "message": query["errors"][0]["message"], "source": "query"}
+    _problem(api.get("/api/v1/resources", params={"q": "brøk\x00"}, headers=headers), 400)
+    path = _problem(api.get("/api/v1/competence-aims/MAT%000512", headers=headers), 400)
+    assert path["errors"][0]["source"] == "path"
+    before = api.get("/api/v1/resources", headers=headers).json()["total"]
+    body = _problem(api.post("/api/v1/resources", headers=headers, json={"name": "Brøk\x00bygger"}), 400)
+    assert body["errors"][0]["field"] == "body"
+    assert api.get("/api/v1/resources", headers=headers).json()["total"] == before
+    # a backslash written before u0000 is text, not NUL
+    text = api.post("/api/v1/cases/duplicates", json={"name": "C:\\u0000"}, headers=api.headers("ict_mentor"))
+    assert text.status_code == 200, text.text
+    csrf = api.login_page("staff")
+    form = api.post("/onsker/ny", data={"_csrf_token": csrf, "navn": "Nul\x00"})
+    assert form.status_code == 400
+
+
 # --- the token verifier --------------------------------------------------------------------
 
 

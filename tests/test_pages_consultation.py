@@ -30,15 +30,18 @@ def test_a_consultation_from_the_case_page_to_the_answer_and_back(api, flow):
             "versjon": str(version)}
     missing = api.post(f"/saker/{case_id}/beslutning", data={**base, "hoering_frist": "31.02.2020"})
     assert missing.status_code == 422
-    for text in ("Skriv hva de ansatte skal prøve.", "Skriv svarfristen som dd.mm.åååå.", "Velg minst én enhet."):
+    for text in ("Skriv hva de ansatte skal prøve.", "Skriv svarfristen som dd.mm.åååå.",
+                 "Velg minst én enhet, ett trinn eller ett fag."):
         assert text in missing.text
     sent = api.post(f"/saker/{case_id}/beslutning", follow_redirects=False, data={
         **base, "hoering_sporsmal": "Prøv brøkoppgavene.", "hoering_frist": _date(10), "hoering_enheter": NORD,
-        "hoering_kriterier": ["curriculum_fit", "ease_of_use"]})
+        "hoering_trinn": ["5", "6"], "hoering_fag": "MAT", "hoering_kriterier": ["curriculum_fit", "ease_of_use"]})
     assert sent.status_code == 303, sent.text
     assert flow.case(case_id)["state"] == "consultation"
     consultation_id = api.get("/api/v1/consultations", headers=flow.staff).json()[0]["id"]
     assert "Se svarene så langt" in api.get(f"/saker/{case_id}").text
+    summary = api.get(f"/horinger/{consultation_id}").text
+    assert "Invitert: enheter Nordbyen skole; trinn 5. trinn, 6. trinn; fag Matematikk." in summary
 
     csrf = api.login_page("staff", user="Lærer Høring", units=(NORD,))
     # invited after the start: not invited, so the consultation does not exist for this person

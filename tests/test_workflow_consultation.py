@@ -113,6 +113,42 @@ def test_the_request_to_start_a_consultation_is_checked_field_by_field(api, flow
     assert flow.case(case_id)["state"] == "pedagogical_review"
 
 
+def test_a_consultation_invites_by_level_and_by_subject_as_well_as_by_unit(api, flow):
+    """A level invites the staff of every unit that has it and those who follow it; a subject,
+    those who follow it; nobody else is asked."""
+    api.post("/api/v1/units", headers=flow.admin, json={"code": "ung-skole", "name": "Ungdomsskolen", "kind": "skole",
+                                                         "levels": ["8", "9", "10"]})
+    api.post("/api/v1/units", headers=flow.admin, json={"code": "mellom-skole", "name": "Mellomskolen",
+                                                         "kind": "skole", "levels": ["5", "6", "7"]})
+    users = make_users(api, [("eighth", "laerer-ung", ("staff",), ("ung-skole",)),
+                             ("middle", "laerer-mellom", ("staff",), ("mellom-skole",)),
+                             ("follows_level", "folger-trinn", ("staff",), ()),
+                             ("follows_subject", "folger-fag", ("staff",), ()),
+                             ("follows_other", "folger-annet", ("staff",), ())])
+    assert api.put("/api/v1/users/me/follows/level/9", headers=users["follows_level"]).status_code in (200, 201, 204)
+    assert api.put("/api/v1/users/me/follows/subject/MAT", headers=users["follows_subject"]).status_code in (200, 201, 204)
+    assert api.put("/api/v1/users/me/follows/subject/NOR", headers=users["follows_other"]).status_code in (200, 201, 204)
+    case_id = flow.to_state("pedagogical_review")
+    started = _start(flow, case_id, units=[], levels=["9"], subjects=["MAT"])
+    assert started.status_code == 200, started.text
+    invited = {key for key in users if api.get("/api/v1/consultations", headers=users[key]).json()}
+    assert invited == {"eighth", "follows_level", "follows_subject"}
+    consultation_id = _consultation_id(flow, users["eighth"])
+    seen = api.get(f"/api/v1/consultations/{consultation_id}", headers=flow.sector).json()
+    assert seen["units"] == [] and seen["levels"] == ["9"] and seen["subjects"] == ["MAT"]
+    assert seen["invited_count"] == 3
+
+
+def test_a_consultation_must_invite_someone_and_only_known_levels_and_subjects(api, flow):
+    case_id = flow.to_state("pedagogical_review")
+    nobody = _start(flow, case_id, units=[])
+    assert nobody.status_code == 422 and [e["field"] for e in nobody.json()["errors"]] == ["consultation.units"]
+    unknown = _start(flow, case_id, units=[], levels=["vg1"], subjects=["MAT", "XYZ"])
+    assert unknown.status_code == 422
+    assert {e["field"] for e in unknown.json()["errors"]} == {"consultation.levels[0]", "consultation.subjects[1]"}
+    assert flow.case(case_id)["state"] == "pedagogical_review"
+
+
 def test_a_consultation_closes_itself_when_its_deadline_has_passed(api, flow):
     from workflows.scheduler import run_once
 

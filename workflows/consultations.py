@@ -1,6 +1,8 @@
-"""Consultation (høring) during the pedagogical review: the sector office invites the staff of
-chosen units to try a proposed resource and answer by a deadline, rating it from 1 to 5 on a few
-criteria of the pedagogical checklist and commenting. The case waits in its ``consultation`` step
+"""Consultation (høring) during the pedagogical review: the sector office invites staff (and ICT
+mentors) of chosen units, levels or subjects to try a proposed resource and answer by a deadline,
+rating it from 1 to 5 on a few criteria of the pedagogical checklist and commenting. A level
+invites the staff of every unit that has it and those who follow it; a subject, those who follow
+it (the catalogue knows no timetables: following a subject is how staff say they teach it). The case waits in its ``consultation`` step
 (workflows.definitions) until the reviewer closes it or the deadline passes (the scheduler closes
 it then); the summary (counts, averages, comments) is kept in the case for the decision.
 
@@ -43,7 +45,13 @@ class ConsultationRequest(Struct, **Strict):
 
     question: Annotated[str, Meta(min_length=1, max_length=2000, description="What the staff should try")]
     deadline: datetime.date
-    units: Annotated[list[Annotated[str, Meta(min_length=2, max_length=64)]], Meta(min_length=1, max_length=200)]
+    units: Annotated[list[Annotated[str, Meta(min_length=2, max_length=64)]], Meta(max_length=200)] = \
+        msgspec.field(default_factory=list)
+    levels: Annotated[list[Annotated[str, Meta(min_length=1, max_length=16)]], Meta(
+        max_length=30, description="invite the staff of the units that have these levels and those who follow them")] = \
+        msgspec.field(default_factory=list)
+    subjects: Annotated[list[Annotated[str, Meta(min_length=1, max_length=16)]], Meta(
+        max_length=60, description="invite the staff who follow these subjects")] = msgspec.field(default_factory=list)
     criteria: Annotated[list[Criterion], Meta(min_length=1, max_length=len(CRITERIA))] = msgspec.field(
         default_factory=lambda: list(CRITERIA))
 
@@ -77,6 +85,8 @@ class ConsultationOut(Struct, kw_only=True):
     deadline: datetime.date
     criteria: list[CriterionSummary]
     units: list[str]
+    levels: list[str]
+    subjects: list[str]
     invited: bool  # the caller
     may_answer: bool
     my_answer: Optional[AnswerRequest]
@@ -103,7 +113,7 @@ def _marks(count: int) -> str:
     return ", ".join("{}" for _ in range(count))
 
 
-def check_request(spec: ConsultationRequest | None, today: datetime.date, known_units: set[str],
+def check_request(spec: ConsultationRequest | None, today: datetime.date, known: dict[str, set[str]],
                   errors: FieldErrors) -> None:
     """422 naming each field of a consultation request at fault."""
     if spec is None:
@@ -115,29 +125,59 @@ def check_request(spec: ConsultationRequest | None, today: datetime.date, known_
         errors.add("consultation.deadline", "the deadline must be after today")
     elif spec.deadline > today + datetime.timedelta(days=MAX_DAYS):
         errors.add("consultation.deadline", f"the deadline may be at most {MAX_DAYS} days ahead")
-    for index, code in enumerate(spec.units):
-        if code not in known_units:
-            errors.add(f"consultation.units[{index}]", f"unknown unit {code!r}")
+    if not (spec.units or spec.levels or spec.subjects):
+        errors.add("consultation.units", "invite at least one unit, level or subject")
+    for field, kind in (("units", "unit"), ("levels", "level"), ("subjects", "subject")):
+        for index, code in enumerate(getattr(spec, field)):
+            if code not in known[kind]:
+                errors.add(f"consultation.{field}[{index}]", f"unknown {kind} {code!r}")
+
+
+async def invited_people(units: list[str], levels: list[str], subjects: list[str]) -> set[int]:
+    """The active staff and ICT mentors a consultation invites: those of the chosen units and of
+    every active unit that has a chosen level, and those who follow a chosen level or subject."""
+    unit_codes = set(units)
+    if levels:
+        wanted = set(levels)
+        for unit in await execute("SELECT code, levels FROM unit WHERE active = {}", True):
+            raw = unit["levels"]
+            if wanted & set(json.loads(raw) if isinstance(raw, str) else raw or []):
+                unit_codes.add(unit["code"])
+    roles = f"r.role IN ({_marks(len(INVITED_ROLES))})"
+    people: set[int] = set()
+    codes = sorted(unit_codes)
+    for start in range(0, len(codes), 300):
+        chunk = codes[start:start + 300]
+        people |= {p["id"] for p in await execute(
+            "SELECT DISTINCT uu.\"user\" AS id FROM user_unit uu JOIN unit ON unit.id = uu.unit"
+            " JOIN app_user u ON u.id = uu.\"user\" AND u.active = {}"
+            " JOIN user_role r ON r.\"user\" = uu.\"user\""
+            f" WHERE unit.code IN ({_marks(len(chunk))}) AND {roles}", True, *chunk, *INVITED_ROLES)}
+    topics = [("level", code) for code in levels] + [("subject", code) for code in subjects]
+    if topics:
+        people |= {p["id"] for p in await execute(
+            "SELECT DISTINCT t.\"user\" AS id FROM follow_topic t"
+            " JOIN app_user u ON u.id = t.\"user\" AND u.active = {}"
+            " JOIN user_role r ON r.\"user\" = t.\"user\""
+            f" WHERE ({' OR '.join('(t.kind = {} AND t.code = {})' for _ in topics)}) AND {roles}",
+            True, *[v for topic in topics for v in topic], *INVITED_ROLES)}
+    return people
 
 
 async def open_consultation(row: dict[str, Any], spec: ConsultationRequest, principal: Principal) -> int:
     """Start the consultation (inside the case action's transaction): invite the staff and ICT
-    mentors of the units, give each a task and a notification."""
+    mentors of the units, levels and subjects, give each a task and a notification."""
     units = list(dict.fromkeys(spec.units))
+    levels, subjects = list(dict.fromkeys(spec.levels)), list(dict.fromkeys(spec.subjects))
     criteria = list(dict.fromkeys(spec.criteria))
     stamp = _now()
     rows = await execute(
-        'INSERT INTO consultation ("case", resource, state, question, deadline, criteria, units, opened_by, opened_at)'
-        " VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}) RETURNING id", row["id"], row["resource"], "open",
-        spec.question.strip(), spec.deadline, json.dumps(criteria), json.dumps(units), principal.label[:200], stamp)
+        'INSERT INTO consultation ("case", resource, state, question, deadline, criteria, units, levels, subjects,'
+        " opened_by, opened_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) RETURNING id", row["id"],
+        row["resource"], "open", spec.question.strip(), spec.deadline, json.dumps(criteria), json.dumps(units),
+        json.dumps(levels), json.dumps(subjects), principal.label[:200], stamp)
     consultation_id = int(rows[0]["id"])
-    people = await execute(
-        "SELECT DISTINCT uu.\"user\" AS id FROM user_unit uu JOIN unit ON unit.id = uu.unit"
-        " JOIN app_user u ON u.id = uu.\"user\" AND u.active = {}"
-        " JOIN user_role r ON r.\"user\" = uu.\"user\""
-        f" WHERE unit.code IN ({_marks(len(units))}) AND r.role IN ({_marks(len(INVITED_ROLES))})",
-        True, *units, *INVITED_ROLES)
-    invited = sorted({p["id"] for p in people} - {principal.user_id})
+    invited = sorted(await invited_people(units, levels, subjects) - {principal.user_id})
     for start in range(0, len(invited), 300):
         chunk = invited[start:start + 300]
         await execute('INSERT INTO consultation_invite (consultation, "user", invited_at) VALUES '
@@ -148,7 +188,8 @@ async def open_consultation(row: dict[str, Any], spec: ConsultationRequest, prin
                          f"Sektorkontoret ber deg prøve «{row['title']}» og svare innen {deadline}.\n"
                          f"{spec.question.strip()}", link=f"/horinger/{consultation_id}")
     await audit.append("consultation.open", "consultation", consultation_id,
-                       {"case_id": row["id"], "units": units, "invited": len(invited),
+                       {"case_id": row["id"], "units": units, "levels": levels, "subjects": subjects,
+                        "invited": len(invited),
                         "deadline": spec.deadline.isoformat()}, actor=principal.label, actor_user_id=principal.user_id)
     return consultation_id
 
@@ -176,6 +217,7 @@ async def _summary(consultation: dict[str, Any]) -> dict[str, Any]:
                       "average": round(sum(per[c]) / len(per[c]), 2) if per.get(c) else None} for c in criteria],
         "comments": comments, "deadline": _date(consultation["deadline"]).isoformat(),
         "question": consultation["question"], "units": json.loads(consultation["units"]),
+        "levels": json.loads(consultation["levels"]), "subjects": json.loads(consultation["subjects"]),
     }
 
 
@@ -238,7 +280,8 @@ async def get_consultation(consultation_id: int, principal: Principal, today: da
                   if _reads_summary(principal) else
                   CriterionSummary(criterion=c["criterion"], label_nb=c["label_nb"], answers=0, average=None)
                   for c in summary["criteria"]],
-        units=json.loads(row["units"]), invited=invited, may_answer=invited and is_open(row, today),
+        units=json.loads(row["units"]), levels=json.loads(row["levels"]), subjects=json.loads(row["subjects"]),
+        invited=invited, may_answer=invited and is_open(row, today),
         my_answer=msgspec.convert({"ratings": json.loads(mine[0]["ratings"]), "comment": mine[0]["comment"]},
                                   AnswerRequest) if mine else None)
     if _reads_summary(principal):

@@ -324,7 +324,7 @@ async def _check_request(row: dict[str, Any], request: ActionRequest, action: Ac
     elif request.end_date is not None:
         errors.add("end_date", "only a phase-out has an end date")
     if action.consultation == "open":
-        consultations.check_request(request.consultation, today(), (await known_codes())["unit"], errors)
+        consultations.check_request(request.consultation, today(), await known_codes(), errors)
     elif request.consultation is not None:
         errors.add("consultation", "only sending the resource on consultation asks whom and by when")
     changes = [restrictions.Change(c.restriction_id, c.action, c.reason, c.text) for c in request.restriction_changes]

@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 
 from catalogue.problems import Problem
 from catalogue.security.access import SIGNED_IN, rule
-from frontend.forms import FormErrors, form_data
+from frontend.forms import FormErrors, form_data, level_subject_choices
 from frontend.pages import page_context
 from frontend.workflow.common import text_of
 from workflows import consultations
@@ -34,8 +34,18 @@ async def _page(request: Request, consultation_id: int, *, errors: FormErrors | 
     if posted is None and item.my_answer is not None:
         posted = {f"r-{k}": str(v) for k, v in item.my_answer.ratings.items()}
         posted["kommentar"] = item.my_answer.comment
+    scope: list[tuple[str, list[str]]] = []
+    if item.invited_count is not None:  # the readers of the summary see whom the consultation asked
+        from catalogue.tables import Unit
+
+        levels, subjects = await level_subject_choices()
+        names = {u["code"]: u["name"] for u in await Unit.select(Unit.code, Unit.name)}
+        for label, codes, known in (("Enheter", item.units, names), ("Trinn", item.levels, dict(levels)),
+                                    ("Fag", item.subjects, dict(subjects))):
+            if codes:
+                scope.append((label, [known.get(code, code) for code in codes]))
     return Template(template_name="workflow/consultation.html", status_code=status, context=page_context(
-        request, c=item, errors=errors, posted=posted or {}, ratings=RATING_LABELS,
+        request, c=item, errors=errors, posted=posted or {}, ratings=RATING_LABELS, scope=scope,
         message="Takk! Svaret ditt er lagret." if request.query_params.get("melding") == "svart" else None))
 
 
@@ -89,7 +99,9 @@ async def case_context(row: dict[str, Any], review_actions: list) -> dict[str, A
         Unit.active == True).order_by(Unit.name)] if offers else []  # noqa: E712
     open_rows = await execute('SELECT id, deadline FROM consultation WHERE "case" = {} AND state = {}', row["id"],
                               "open")
-    return {"offers_consultation": offers, "consultation_units": units,
+    levels, subjects = await level_subject_choices() if offers else ([], [])
+    return {"offers_consultation": offers, "consultation_units": units, "consultation_levels": levels,
+            "consultation_subjects": subjects,
             "consultation_criteria": list(consultations.CRITERIA.items()),
             "open_consultation": open_rows[0] if open_rows else None,
             "closed_consultations": row["step_data"].get("consultations") or []}
@@ -103,6 +115,7 @@ def consultation_request(posted: dict[str, Any], errors: FormErrors) -> consulta
     question = text_of(posted.get("hoering_sporsmal"))
     raw_deadline = text_of(posted.get("hoering_frist"))
     units = as_list(posted.get("hoering_enheter"))
+    levels, subjects = as_list(posted.get("hoering_trinn")), as_list(posted.get("hoering_fag"))
     criteria = [c for c in as_list(posted.get("hoering_kriterier")) if c in consultations.CRITERIA]
     if not question:
         errors.add("hoering_sporsmal", "Skriv hva de ansatte skal prøve.")
@@ -111,11 +124,12 @@ def consultation_request(posted: dict[str, Any], errors: FormErrors) -> consulta
         errors.add("hoering_frist", "Skriv svarfristen som dd.mm.åååå.")
     elif parsed <= today().isoformat():
         errors.add("hoering_frist", "Svarfristen må være etter i dag.")
-    if not units:
-        errors.add("hoering_enheter", "Velg minst én enhet.")
+    if not (units or levels or subjects):
+        errors.add("hoering_enheter", "Velg minst én enhet, ett trinn eller ett fag.")
     if not criteria:
         errors.add("hoering_kriterier", "Velg minst ett kriterium.")
     if errors:
         return None
-    return msgspec.convert({"question": question, "deadline": parsed, "units": units, "criteria": criteria},
+    return msgspec.convert({"question": question, "deadline": parsed, "units": units, "levels": levels,
+                            "subjects": subjects, "criteria": criteria},
                            consultations.ConsultationRequest)

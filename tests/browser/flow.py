@@ -246,7 +246,10 @@ def focus_is_visible(state: dict | None) -> bool:
 
 
 def sideways_overflow(page) -> int:
-    return page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    """How far the page scrolls sideways, measured once the page has been laid out and painted at
+    the viewport's new width (two animation frames after a resize)."""
+    return page.evaluate("""() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() =>
+      done(document.documentElement.scrollWidth - document.documentElement.clientWidth))))""")
 
 
 def widest_elements(page, limit: int = 5) -> list[str]:

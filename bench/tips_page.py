@@ -1,6 +1,7 @@
-"""The resource page as signed-in staff see it, with 200 tips and a «Kom i gang» guide: p50/p95
-and requests per second at concurrency 1 and 8, each against the /health baseline measured in the
-same run (target: p95 under 50 ms at concurrency 8). Also the machine's load average and the
+"""The resource page as signed-in staff see it, with 200 tips (the ten most useful shown, a link to
+the rest) and a «Kom i gang» guide, and the resource's tips page (twenty at a time, first and last
+page): p50/p95 and requests per second at concurrency 1 and 8, each against the /health baseline
+measured in the same run (target: the resource page's p95 under 50 ms at concurrency 8). Also the machine's load average and the
 server's CPU time per request, since the machine may be shared.
 
     .venv/bin/python -m bench.tips_page --engine sqlite --n 2000
@@ -22,8 +23,10 @@ from pathlib import Path
 
 from bench import loadgen
 from bench.run import CATALOGUE, ROOT, _cpu_seconds, _environment, _free_port, prepare, serve, stop
+from frontend.tip_pages import ON_RESOURCE_PAGE, PER_PAGE
 
 TIPS = 200
+PAGE = "resource page, 200 tips"
 AUTHORS = 20
 CONCURRENCY = (1, 8)
 TARGET_P95_MS = 50.0
@@ -81,8 +84,11 @@ def main(argv: list[str] | None = None) -> int:
         page = urllib.request.urlopen(urllib.request.Request(f"{base}/ressurser/{resource_id}", headers=headers),
                                       timeout=30).read().decode()
         shown = len(re.findall(r'<article class="tip', page))
-        assert shown == TIPS and 'id="kom-i-gang"' in page, (shown, "the page does not show what is measured")
-        paths = {"baseline": "/health", "resource page, 200 tips": f"/ressurser/{resource_id}"}
+        assert shown == ON_RESOURCE_PAGE and f"Se alle {TIPS} tipsene" in page and 'id="kom-i-gang"' in page, (
+            shown, "the page does not show what is measured")
+        last = -(-TIPS // PER_PAGE)
+        paths = {"baseline": "/health", PAGE: f"/ressurser/{resource_id}",
+                 "tips page 1": f"/ressurser/{resource_id}/tips", f"tips page {last}": f"/ressurser/{resource_id}/tips?side={last}"}
         load_before = os.getloadavg()
         results: dict[str, dict[int, tuple[loadgen.Result, float]]] = {}
         for name, path in paths.items():
@@ -94,8 +100,8 @@ def main(argv: list[str] | None = None) -> int:
                 cpu_ms = (_cpu_seconds(server.pid) - cpu) * 1000 / max(1, result.requests)
                 results[name][concurrency] = (result, cpu_ms)
         load_after = os.getloadavg()
-        print(f"\n{args.engine}, {args.n} resources, resource {resource_id} with {shown} tips, "
-              f"{len(page) / 1024:.0f} KB of HTML, signed in as staff")
+        print(f"\n{args.engine}, {args.n} resources, resource {resource_id} with {TIPS} tips, "
+              f"{ON_RESOURCE_PAGE} shown, {len(page) / 1024:.0f} KB of HTML, signed in as staff")
         print(f"{'request':26} {'conc':>4} {'p50 ms':>8} {'p95 ms':>8} {'p95 ×base':>10} {'req/s':>8} "
               f"{'rps ×base':>10} {'CPU ms/req':>11} {'errors':>7}")
         for name, by_concurrency in results.items():
@@ -104,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name:26} {concurrency:4} {result.p50:8.1f} {result.p95:8.1f} "
                       f"{result.p95 / base_result.p95:10.1f} {result.rps:8.0f} {result.rps / base_result.rps:10.2f} "
                       f"{cpu_ms:11.2f} {result.errors:7}")
-        page_p95 = results["resource page, 200 tips"][8][0].p95
+        page_p95 = results[PAGE][8][0].p95
         print(f"\nmachine load average (1, 5, 15 min) before {tuple(round(x, 2) for x in load_before)}, "
               f"after {tuple(round(x, 2) for x in load_after)}; {os.cpu_count()} CPUs")
         print(f"resource page with {TIPS} tips at concurrency 8: p95 {page_p95:.1f} ms "

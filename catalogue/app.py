@@ -69,15 +69,12 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
     """Build the service for ``settings`` (read from the environment when not given).
     ``http_transport`` replaces the network for outbound calls (tests use httpx.MockTransport)."""
     settings = settings or Settings.from_env()
-    logging.getLogger("catalogue").setLevel(settings.log_level)
-    install_log_redaction()
-    configure_logging(settings.log_level, settings.log_format)
-    engine = db.engine_from_url(settings.database_url, settings.sqlite_busy_timeout_seconds)
     tokens = build_token_service(settings)
-    listing.set_cache_size(settings.search_cache_size)
-    state = State({"settings": settings, "tokens": tokens, "oidc": None, "http": None})
+    state = State()
 
     async def connect(app: Litestar) -> None:
+        settings = app.state.settings
+        engine = app.state.engine = db.engine_from_url(settings.database_url, settings.sqlite_busy_timeout_seconds)
         db.bind_tables(engine)
         await db.start(engine, settings.db_pool_size)
         http = httpx.AsyncClient(transport=http_transport, timeout=settings.http_timeout_seconds,
@@ -93,7 +90,7 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
             await app.state.scheduler.__aexit__(None, None, None)
         if app.state.http is not None:
             await app.state.http.aclose()
-        await db.stop(engine)
+        await db.stop(app.state.engine)
 
     # Every worker derives the same CSRF secret from the shared signing key.
     csrf_secret = hashlib.sha256(tokens.current.private_pem + b"|csrf").hexdigest()
@@ -115,7 +112,7 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
             metrics,
         ],
         middleware=[DefineMiddleware(TokenAuthenticationMiddleware),
-                    SessionCsrfMiddleware(csrf_secret, lambda scope: served_over_https(scope, settings))],
+                    SessionCsrfMiddleware(csrf_secret, lambda scope: served_over_https(scope, scope["app"].state.settings))],
         guards=[access_guard, bounds_guard, openapi_guard],
         before_send=[add_security_headers],
         exception_handlers={Exception: exception_handler(error_page)},
@@ -143,4 +140,30 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
     missing = routes_without_rule(app)
     if missing:
         raise RuntimeError(f"routes without an access rule: {missing}")
+    bind_settings(app, settings, tokens)
     return app
+
+
+def fixed_by_construction(settings: Settings) -> tuple:
+    """What create_app builds into the app itself (the CSRF secret from the signing key, body and
+    host limits, CORS); everything else is read from ``app.state`` while the app runs."""
+    return (settings.signing_key_pem, settings.signing_key_file if not settings.signing_key_pem else None,
+            settings.max_body_bytes, tuple(settings.cors_origins), tuple(settings.allowed_hosts))
+
+
+def bind_settings(app: Litestar, settings: Settings, tokens=None) -> None:
+    """Give a built app (not running) its settings: the database it connects to when it starts, its
+    token service, logging and the search's kept answers. create_app calls it; an app may be given
+    other settings that share ``fixed_by_construction`` before it is started again."""
+    if app.state.get("settings") is not None and \
+            fixed_by_construction(app.state.settings) != fixed_by_construction(settings):
+        raise ValueError("these settings differ in what the app was built with; build a new app")
+    logging.getLogger("catalogue").setLevel(settings.log_level)
+    install_log_redaction()
+    configure_logging(settings.log_level, settings.log_format)
+    listing.set_cache_size(settings.search_cache_size)
+    for key in list(app.state.dict()):
+        del app.state[key]
+    app.state.update({"settings": settings, "tokens": tokens or build_token_service(settings), "oidc": None,
+                      "http": None})
+    app.asgi_handler.settings = settings

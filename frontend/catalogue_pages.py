@@ -30,7 +30,7 @@ from frontend.search_adapter import PAGE_SIZE, SearchRequest, SearchResult, reso
 from frontend.tip_pages import TIP_MESSAGES, resource_tips_context
 from frontend.guide_pages import GUIDE_MESSAGES, guide_context
 
-FILTERS = ("band", "level", "subject", "kindergarten_area", "kind", "platform", "login")
+FILTERS = ("band", "level", "subject", "kindergarten_area", "kind", "platform", "login", "aim")
 REVIEW_ROLES = domain.CATALOGUE_INSIDERS
 
 
@@ -39,6 +39,13 @@ async def taxonomy_names() -> tuple[dict[str, str], dict[str, str]]:
     areas = {r["code"]: r["name_nb"] for r in await KindergartenArea.select(
         KindergartenArea.code, KindergartenArea.name_nb).order_by(KindergartenArea.sort_order)}
     return subjects, areas
+
+
+def _values(name: str, raw: list[str]) -> list[str]:
+    """A filter's values; competence aims are typed as codes in a text field, several at once."""
+    if name == "aim":
+        raw = [code.upper() for value in raw for code in value.replace(",", " ").split()]
+    return list(dict.fromkeys(v[:64] for v in raw if v))[:20]
 
 
 def _search_request(request: Request) -> SearchRequest:
@@ -50,7 +57,7 @@ def _search_request(request: Request) -> SearchRequest:
     base = params.get("grunnpakke")
     return SearchRequest(
         q=(params.get("q") or "").strip()[:200],
-        filters={name: [v for v in params.getall(name, []) if v][:20] for name in FILTERS},
+        filters={name: _values(name, params.getall(name, [])) for name in FILTERS},
         in_base_package=True if base == "ja" else False if base == "nei" else None,
         sort=params.get("sortering") or "",
         page=page,
@@ -184,6 +191,7 @@ RESOURCE_MESSAGES = {
     "begrensning-opphevet": "Begrensningen er opphevet.",
     "folger": "Du følger læremidlet og får beskjed hvis det skal fases ut.",
     "folger-ikke": "Du følger ikke lenger læremidlet.",
+    "kompetansemaal": "Kompetansemålene er lagret.",
     **TIP_MESSAGES,
     **GUIDE_MESSAGES,
 }
@@ -227,6 +235,7 @@ async def _resource_page(request: Request, resource_id: int, *, errors: FormErro
         end_date=end_date, fmt_date=fmt_date, fmt_time=fmt_time, errors=errors, posted=posted or {},
         source=source, message=RESOURCE_MESSAGES.get(request.query_params.get("melding", "")),
         aims=await resource_aims(resource.competence_aims),
+        may_tag_aims=principal.has_any(domain.CATALOGUE_EDITORS) and resource.status not in ("archived", "phased_out"),
         **(await resource_tips_context(request, resource_id) if signed_in else {}),
         **(await guide_context(request, resource_id) if signed_in else {}),
     ))

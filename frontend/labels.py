@@ -56,6 +56,8 @@ def label(kind: str, code: Any, subjects: dict[str, str] | None = None, areas: d
         "feide": domain.FEIDE_ATTRIBUTES, "role": {r.value: t for r, t in domain.ROLE_LABELS.items()},
         "unit_kind": domain.UNIT_KINDS, "in_base_package": {"true": "I grunnpakken", "false": "Utenfor grunnpakken"},
     }
+    if kind == "aim":
+        return f"Kompetansemål {code}"
     return tables.get(kind, {}).get(str(code), str(code))
 
 

@@ -57,6 +57,7 @@ def resource_filters(search: SearchRequest) -> visibility.ResourceFilters:
         kindergarten_areas=f.get("kindergarten_area", []), kinds=f.get("kind", []),
         platforms=f.get("platform", []), logins=f.get("login", []), languages=[], statuses=[], units=[],
         in_base_package=search.in_base_package,
+        aims=f.get("aim", []),
     )
 
 

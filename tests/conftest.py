@@ -143,11 +143,23 @@ def settings(database_url, tmp_path, signing_pem) -> Settings:
     return _settings(database_url, tmp_path, signing_pem)
 
 
+_built_apps: dict[tuple, Any] = {}
+
+
 @pytest.fixture
 def app(settings):
-    from catalogue.app import create_app
+    """The service for the test's settings. Building the app (registering every route) is the
+    costliest part of a test, so one built app is given each test's settings (its own database,
+    token service and logging, as create_app gives them) when it was built the same way."""
+    from catalogue.app import bind_settings, create_app, fixed_by_construction
 
-    return create_app(settings)
+    shape = fixed_by_construction(settings)
+    built = _built_apps.get(shape)
+    if built is None:
+        built = _built_apps[shape] = create_app(settings)
+    else:
+        bind_settings(built, settings)
+    return built
 
 
 class Api:

@@ -148,6 +148,9 @@ SPEC = {
     ("GET", "/api/v1/competence-aims/{code}"): SIGNED_IN,
     ("GET", "/api/v1/competence-aims/coverage"): SECTOR_OFFICE,
     ("GET", "/kompetansemaal/dekning"): SECTOR_OFFICE,
+    # tagging with aims: the sector office any resource, a proposer their own proposal (checked in the handler)
+    ("GET", "/ressurser/{resource_id}/kompetansemaal"): SIGNED_IN,
+    ("POST", "/ressurser/{resource_id}/kompetansemaal"): SIGNED_IN,
     ("GET", "/api/v1/kindergarten-areas"): SIGNED_IN,
     ("GET", "/api/v1/vendors"): SIGNED_IN,
     ("GET", "/api/v1/units"): SIGNED_IN,

@@ -189,7 +189,7 @@ def test_visibility_of_search_hits_follows_the_catalogue_rules(api):
 
 BAD_QUERIES = ['"', "*", "NEAR", "NEAR(brøk tall)", "brøk:tall", "a & b", "a | b", "!brøk", "(brøk)", ")(",
                "' OR 1=1 --", "'; DROP TABLE resource; --", "\\", "%", "_", "brøk*", "{name}: brøk", "😀",
-               "x" * 1000, "brøk " * 200, "ÆØÅ" * 333, "\u0000brøk", "AND", "OR NOT"]
+               "x" * 1000, "brøk " * 200, "ÆØÅ" * 333, "AND", "OR NOT"]
 
 
 @pytest.mark.parametrize("q", BAD_QUERIES, ids=range(len(BAD_QUERIES)))
@@ -205,6 +205,8 @@ def test_too_long_queries_and_unknown_filters_are_problems(api):
     staff = api.headers("staff")
     too_long = api.get("/api/v1/resources", params={"q": "x" * 1001}, headers=staff)
     assert too_long.status_code == 400 and too_long.headers["content-type"].startswith(PROBLEM)
+    nul = api.get("/api/v1/resources", params={"q": "\u0000brøk"}, headers=staff)  # no text may hold NUL
+    assert nul.status_code == 400 and nul.json()["errors"][0]["field"] == "q"
     for params in ({"level": "99"}, {"band": "2-3"}, {"kind": "toy", "q": "brøk"}, {"unit": "æøå!"},
                    {"sort": "best"}, {"status": "deleted", "q": "x"}, {"facets": "kanskje"}):
         response = api.get("/api/v1/resources", params=params, headers=staff)

@@ -178,6 +178,9 @@ async def case_page(request: Request, case_id: int, *, errors: FormErrors | None
         review_actions=review_actions, proposer_actions=proposer_actions,
         may_fill=may_fill, needs_restrictions=any(a.needs_restrictions for a in review_actions),
         can_edit=row["proposer"] == principal.user_id and row["state"] in ("draft", "returned"),
+        may_tag_aims=(row["proposer"] == principal.user_id and row["kind"] == "proposal"
+                      and row["state"] in ("draft", "returned"))
+        or (principal.has_any(domain.CATALOGUE_EDITORS) and resource.status not in ("archived", "phased_out")),
         can_assign=can_assign, holders=await role_holders(state.actor) if can_assign else [],
         step_role_label=labels.label("role", state.actor) if state.actor not in (None, PROPOSER) else None,
         comments=comments, history=history, files=await attachments.listing(case_id, principal),

@@ -26,6 +26,7 @@ CONFIRMATIONS = {
     "utkast-lagret": "Forslaget er lagret som utkast. Du kan sende det inn når det er klart.",
     "forslag-sendt": "Forslaget er sendt inn til vurdering.",
     "beslutning": "Beslutningen er registrert.",
+    "kompetansemaal": "Kompetansemålene er lagret i forslaget.",
     "skjema-lagret": "Skjemaet er lagret. Ingen beslutning er registrert ennå.",
     "endret": "Forslaget er oppdatert.",
     "bekreftet": "Punktet i sjekklisten er bekreftet.",

@@ -128,7 +128,8 @@ def pages_for(who: str | None, sample: dict) -> list[tuple[str, int]]:
     if who == "Kari":
         return signed_in + [("/oppgaver", 403), ("/forslag/ny", 403), ("/admin", 403), ("/utstyr", 403),
                             ("/kvalitetsmelding", 403), ("/behandlingsprotokoll", 403),
-                            (sample["case"], 404)]  # a case that is not hers does not exist for her
+                            (sample["case"], 404),  # a case that is not hers does not exist for her
+                            (sample["resource"] + "/kompetansemaal", 403)]
     if who == "Ola":
         return signed_in + equipment + [
             ("/forslag/ny", 200), ("/forslag", 200), ("/oppgaver", 200), (sample["case"], 200), (sample["draft"], 200),
@@ -149,7 +150,8 @@ def pages_for(who: str | None, sample: dict) -> list[tuple[str, int]]:
             ("/kvalitetsmelding", 200), ("/behandlingsprotokoll", 200), ("/behandlingsprotokoll?side=2", 200),
             ("/personvern/foreldre?enhet=nordre-skole&trinn=5-7&sprak=nn", 200),
             (sample["case"] + "/endre", 403),  # only the proposer edits a proposal
-            ("/ressurser/import", 200), (sample["catalogue_sheet"], 200)]
+            ("/ressurser/import", 200), (sample["catalogue_sheet"], 200),
+            (sample["resource"] + "/kompetansemaal?ord=tall", 200)]
     if who == "Siri":  # the sector office has the overview of revisions
         return signed_in + equipment + [("/oppgaver", 200), (sample["case"], 200), ("/forslag/ny", 403),
                                         ("/admin", 403), ("/revisjoner", 200), ("/utstyr/standard/skole/ny", 200),
@@ -157,7 +159,9 @@ def pages_for(who: str | None, sample: dict) -> list[tuple[str, int]]:
                                         ("/behandlingsprotokoll", 403),
                                         ("/ressurser/import", 200), (sample["catalogue_sheet"], 200),
                                         ("/kompetansemaal/dekning", 200),
-                                        ("/kompetansemaal/dekning?fag=MAT&trinn=6", 200)]
+                                        ("/kompetansemaal/dekning?fag=MAT&trinn=6", 200),
+                                        (sample["resource"] + "/kompetansemaal", 200),
+                                        (sample["resource"] + "/kompetansemaal?fag=MAT&trinn=6&ord=", 200)]
     if who == "Tor":
         return signed_in + equipment + [("/oppgaver", 200), (sample["case"], 200), ("/forslag/ny", 403),
                                         ("/admin", 403), ("/revisjoner", 403), (sample["holding"], 200),

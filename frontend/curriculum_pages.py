@@ -127,7 +127,7 @@ async def aim_picker_save(request: Request, resource_id: FromPath[int]) -> Respo
         patch = None
     errors = FormErrors()
     if patch is None:
-        errors.add("koder", "Skriv kodene slik de står i læreplanen, for eksempel MAT0512, skilt med mellomrom.")
+        errors.add("koder", "Skriv kodene slik de står i læreplanen, for eksempel KM4010, skilt med mellomrom.")
     else:
         try:
             if proposal:

@@ -36,7 +36,7 @@ FIELD_TEXT = {  # the service's fields → the form's fields and what to do
     "watch_out": ("pass-paa", "Teksten er for lang (høyst 2000 tegn)."),
     "levels": ("trinn", "Velg trinn fra listen."),
     "subjects": ("fag", "Velg fag fra listen."),
-    "competence_aims": ("kompetansemaal", "Skriv koder for kompetansemål slik Udir skriver dem, for eksempel MAT0512."),
+    "competence_aims": ("kompetansemaal", "Skriv koder for kompetansemål slik Udir skriver dem, for eksempel KM4010."),
 }
 
 

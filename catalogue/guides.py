@@ -145,8 +145,10 @@ async def _guide_row(resource_id: int) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
-async def find_guide(resource_id: int, principal: Principal) -> GuideOut | None:
-    await get_resource(resource_id, principal)  # 404 when the resource is hidden from the caller
+async def find_guide(resource_id: int, principal: Principal, *, seen: bool = False) -> GuideOut | None:
+    """The guide, if there is one; ``seen``: the caller has just been shown the resource."""
+    if not seen:
+        await get_resource(resource_id, principal)  # 404 when the resource is hidden from the caller
     row = await _guide_row(resource_id)
     return _guide_out(row) if row else None
 
@@ -247,9 +249,10 @@ def _note_out(row: dict[str, Any], principal: Principal) -> NoteOut:
                    may_edit=edits_unit(principal, row["unit_code"]))
 
 
-async def list_notes(resource_id: int, principal: Principal) -> list[NoteOut]:
+async def list_notes(resource_id: int, principal: Principal, *, seen: bool = False) -> list[NoteOut]:
     """The notes the caller sees: those of their own units (the sector office and admin: all)."""
-    await get_resource(resource_id, principal)
+    if not seen:
+        await get_resource(resource_id, principal)
     rows = await execute(f"{_NOTE_SELECT} WHERE n.resource = {{}} ORDER BY unit.name, unit.code", resource_id)
     return [_note_out(r, principal) for r in rows if sees_unit(principal, r["unit_code"])]
 

@@ -200,10 +200,12 @@ async def _outs(rows: list[dict[str, Any]], principal: Principal) -> list[TipOut
 
 
 async def list_tips(resource_id: int, principal: Principal, *, level: str | None = None,
-                    subject: str | None = None, limit: int = 50, offset: int = 0) -> TipPage:
+                    subject: str | None = None, limit: int = 50, offset: int = 0, seen: bool = False) -> TipPage:
     """The tips on a resource the caller may see, the most useful first: every visible tip, and
-    the caller's own hidden ones (with the reason)."""
-    await get_resource(resource_id, principal)  # 404 when the resource is hidden from the caller
+    the caller's own hidden ones (with the reason). ``seen``: the caller has just been shown the
+    resource (its page), so it is not looked up again."""
+    if not seen:
+        await get_resource(resource_id, principal)  # 404 when the resource is hidden from the caller
     clauses = ["t.resource = {}", "(t.status = {} OR t.author = {})"]
     args: list[Any] = [resource_id, "visible", principal.user_id or 0]
     if level:

@@ -226,7 +226,7 @@ async def _resource_page(request: Request, resource_id: int, *, errors: FormErro
         request, r=resource, subjects=subjects, areas=areas, labels=labels, reviewer=reviewer,
         signed_in=signed_in, privacy_rows=labels.privacy_summary(privacy_dict),
         privacy=privacy_dict, cases=cases, back_url=search_back_link(request.query_params.get("sok")),
-        equipment=await kinds_for_resource(resource_id, principal),
+        equipment=await kinds_for_resource(resource_id, principal, seen=True),
         equipment_links=principal.has_any(EQUIPMENT_USERS),
         in_force=[h for h in history if h.status == "active"], restriction_history=history if signed_in else [],
         by_id={h.id: h for h in history},

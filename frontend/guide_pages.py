@@ -50,12 +50,13 @@ def _decode(payload: dict[str, Any], kind: type) -> Any:
 
 async def guide_context(request: Request, resource_id: int) -> dict[str, Any]:
     """What the resource page shows of «Kom i gang»: the guide, the notes of the viewer's units
-    (the sector office and the admin: every unit's), and what the viewer may write."""
+    (the sector office and the admin: every unit's), and what the viewer may write. Called by the
+    resource page, which has shown the resource to the viewer already."""
     principal = request.user
-    notes = await guides.list_notes(resource_id, principal)
+    notes = await guides.list_notes(resource_id, principal, seen=True)
     written = {n.unit.code for n in notes}
     units = await guides.competence_units(principal) if "ict_mentor" in principal.roles else []
-    return {"guide": await guides.find_guide(resource_id, principal), "unit_notes": notes,
+    return {"guide": await guides.find_guide(resource_id, principal, seen=True), "unit_notes": notes,
             "may_edit_guide": principal.has_any(GUIDE_EDITORS),
             "note_units_free": [u for u in units if guides.edits_unit(principal, u.code) and u.code not in written]}
 

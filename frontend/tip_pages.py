@@ -80,11 +80,12 @@ PER_PAGE = 20
 async def resource_tips_context(request: Request, resource_id: int, *, page: int = 1,
                                 per_page: int = ON_RESOURCE_PAGE) -> dict[str, Any]:
     """The tips (signed-in people only) filtered by level and subject, the most useful first: the
-    first few on the resource page, a page of them at a time on the resource's tips page."""
+    first few on the resource page, a page of them at a time on the resource's tips page. Both
+    pages have shown the resource to the viewer already."""
     level = _text(request.query_params.get("tips_trinn"))[:16] or None
     subject = _text(request.query_params.get("tips_fag"))[:16] or None
     listed = await tips.list_tips(resource_id, request.user, level=level, subject=subject, limit=per_page,
-                                  offset=(page - 1) * per_page)
+                                  offset=(page - 1) * per_page, seen=True)
     levels, subjects = await level_subject_choices()
     chosen = urlencode({key: value for key, value in (("tips_trinn", level), ("tips_fag", subject)) if value})
     return {"tips": listed.items, "tips_total": listed.total, "tip_levels": levels, "tip_subjects": subjects,

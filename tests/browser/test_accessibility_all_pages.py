@@ -198,6 +198,11 @@ def check_page(page, path: str, status: int) -> list[str]:
     for width in NARROW_WIDTHS:
         page.set_viewport_size({"width": width, "height": 800})
         overflow = sideways_overflow(page)
+        if overflow > 0 and not widest_elements(page):
+            # the document says it is wider than the window, yet no element reaches past it: the page
+            # laid out afresh at this width is what a reader on a narrow screen gets, so measure that
+            page.reload()
+            overflow = sideways_overflow(page)
         if overflow > 0:
             problems.append(f"{path}: scrolls sideways at {width} px by {overflow} px; "
                             f"sticking out: {widest_elements(page)}")

@@ -215,10 +215,17 @@ async def list_tips(resource_id: int, principal: Principal, *, level: str | None
         clauses.append("t.subjects LIKE {}")
         args.append(f'%"{subject}"%')
     where = " AND ".join(clauses)
-    total = await execute(f"SELECT COUNT(*) AS n FROM resource_tip t WHERE {where}", *args)
-    rows = await execute(f"{_SELECT} WHERE {where} ORDER BY t.useful_count DESC, t.created_at DESC, t.id DESC"
-                         " LIMIT {} OFFSET {}", *args, limit, offset)
-    return TipPage(items=await _outs(rows, principal), total=int(total[0]["n"]), limit=limit, offset=offset)
+    # the page and the count of all in one statement; past the end, the count is asked on its own
+    rows = await execute(f"{_SELECT.replace('SELECT ', 'SELECT COUNT(*) OVER () AS n_all, ', 1)} WHERE {where}"
+                         " ORDER BY t.useful_count DESC, t.created_at DESC, t.id DESC LIMIT {} OFFSET {}",
+                         *args, limit, offset)
+    if rows:
+        total = int(rows[0]["n_all"])
+    elif offset:
+        total = int((await execute(f"SELECT COUNT(*) AS n FROM resource_tip t WHERE {where}", *args))[0]["n"])
+    else:
+        total = 0
+    return TipPage(items=await _outs(rows, principal), total=total, limit=limit, offset=offset)
 
 
 async def _row(tip_id: int) -> dict[str, Any] | None:

@@ -19,12 +19,11 @@ from catalogue.problems import Problem
 from catalogue.resources import get_resource
 from catalogue.restrictions import Change
 from catalogue.security.access import PUBLIC, SIGNED_IN, rule
-from catalogue.tables import KindergartenArea, Subject
 from equipment.domain import EQUIPMENT_USERS
 from equipment.kinds import kinds_for_resource
 from catalogue.visibility import BANDS
 from frontend import labels
-from frontend.forms import FormErrors, form_data
+from frontend.forms import Choices, FormErrors, form_data, taxonomy_choices
 from frontend.pages import page_context
 from frontend.search_adapter import PAGE_SIZE, SearchRequest, SearchResult, resource_filters, run_search
 from frontend.tip_pages import TIP_MESSAGES, resource_tips_context
@@ -34,11 +33,10 @@ FILTERS = ("band", "level", "subject", "kindergarten_area", "kind", "platform", 
 REVIEW_ROLES = domain.CATALOGUE_INSIDERS
 
 
-async def taxonomy_names() -> tuple[dict[str, str], dict[str, str]]:
-    subjects = {r["code"]: r["name_nb"] for r in await Subject.select(Subject.code, Subject.name_nb).order_by(Subject.sort_order)}
-    areas = {r["code"]: r["name_nb"] for r in await KindergartenArea.select(
-        KindergartenArea.code, KindergartenArea.name_nb).order_by(KindergartenArea.sort_order)}
-    return subjects, areas
+async def taxonomy_names(choices: Choices | None = None) -> tuple[dict[str, str], dict[str, str]]:
+    """The subjects' and kindergarten areas' Norwegian names by code."""
+    choices = choices or await taxonomy_choices()
+    return dict(choices["subject"]), dict(choices["area"])
 
 
 def _values(name: str, raw: list[str]) -> list[str]:
@@ -212,7 +210,8 @@ async def _resource_page(request: Request, resource_id: int, *, errors: FormErro
 
     principal = request.user
     resource = await get_resource(resource_id, principal)
-    subjects, areas = await taxonomy_names()
+    choices = await taxonomy_choices()
+    subjects, areas = await taxonomy_names(choices)
     reviewer = principal.has_any(REVIEW_ROLES)
     rows = await Case.select(Case.id, Case.kind, Case.state, Case.outcome, Case.end_date, Case.closed_at).where(
         Case.resource == resource_id).order_by(Case.id, ascending=False)
@@ -236,7 +235,7 @@ async def _resource_page(request: Request, resource_id: int, *, errors: FormErro
         source=source, message=RESOURCE_MESSAGES.get(request.query_params.get("melding", "")),
         aims=await resource_aims(resource.competence_aims),
         may_tag_aims=principal.has_any(domain.CATALOGUE_EDITORS) and resource.status not in ("archived", "phased_out"),
-        **(await resource_tips_context(request, resource_id) if signed_in else {}),
+        **(await resource_tips_context(request, resource_id, choices=choices) if signed_in else {}),
         **(await guide_context(request, resource_id) if signed_in else {}),
     ))
 

@@ -147,11 +147,26 @@ def as_list(value: Any) -> list[str]:
     return [value]
 
 
-async def level_subject_choices() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """The levels and the subjects as (code, Norwegian name) choices, in the catalogue's order."""
-    from catalogue.tables import Level, Subject
+Choices = dict[str, list[tuple[str, str]]]
 
-    levels = [(r["code"], r["name_nb"]) for r in await Level.select(Level.code, Level.name_nb).order_by(Level.sort_order)]
-    subjects = [(r["code"], r["name_nb"]) for r in await Subject.select(Subject.code, Subject.name_nb).order_by(
-        Subject.sort_order)]
-    return levels, subjects
+
+async def taxonomy_choices() -> Choices:
+    """The levels, subjects and kindergarten areas as (code, Norwegian name) choices, in the
+    catalogue's order, read in one statement: ``{"level": [...], "subject": [...], "area": [...]}``."""
+    from catalogue.search.sql import execute
+
+    rows = await execute(
+        "SELECT 'level' AS k, code, name_nb, sort_order FROM level"
+        " UNION ALL SELECT 'subject', code, name_nb, sort_order FROM subject"
+        " UNION ALL SELECT 'area', code, name_nb, sort_order FROM kindergarten_area"
+        " ORDER BY 1, 4, 2")
+    out: Choices = {"level": [], "subject": [], "area": []}
+    for row in rows:
+        out[row["k"]].append((row["code"], row["name_nb"]))
+    return out
+
+
+async def level_subject_choices(choices: Choices | None = None) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The levels and the subjects as (code, Norwegian name) choices, in the catalogue's order."""
+    choices = choices or await taxonomy_choices()
+    return choices["level"], choices["subject"]

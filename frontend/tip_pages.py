@@ -16,7 +16,7 @@ from catalogue import tips
 from catalogue.problems import Problem
 from catalogue.resources import get_resource
 from catalogue.security.access import SIGNED_IN, rule
-from frontend.forms import FormErrors, as_list, form_data, level_subject_choices
+from frontend.forms import Choices, FormErrors, as_list, form_data, level_subject_choices
 from frontend.pages import page_context
 
 MODERATORS = frozenset({"ict_mentor", "sector_reviewer", "admin"})
@@ -78,7 +78,7 @@ PER_PAGE = 20
 
 
 async def resource_tips_context(request: Request, resource_id: int, *, page: int = 1,
-                                per_page: int = ON_RESOURCE_PAGE) -> dict[str, Any]:
+                                per_page: int = ON_RESOURCE_PAGE, choices: Choices | None = None) -> dict[str, Any]:
     """The tips (signed-in people only) filtered by level and subject, the most useful first: the
     first few on the resource page, a page of them at a time on the resource's tips page. Both
     pages have shown the resource to the viewer already."""
@@ -86,7 +86,7 @@ async def resource_tips_context(request: Request, resource_id: int, *, page: int
     subject = _text(request.query_params.get("tips_fag"))[:16] or None
     listed = await tips.list_tips(resource_id, request.user, level=level, subject=subject, limit=per_page,
                                   offset=(page - 1) * per_page, seen=True)
-    levels, subjects = await level_subject_choices()
+    levels, subjects = await level_subject_choices(choices)
     chosen = urlencode({key: value for key, value in (("tips_trinn", level), ("tips_fag", subject)) if value})
     return {"tips": listed.items, "tips_total": listed.total, "tip_levels": levels, "tip_subjects": subjects,
             "tip_level": level or "", "tip_subject": subject or "", "subject_names": dict(subjects),

@@ -175,9 +175,12 @@ async def _outs(rows: list[dict[str, Any]], principal: Principal) -> list[TipOut
     if not rows:
         return []
     ids = [r["id"] for r in rows]
-    marked = {r["tip"] for r in await execute(
-        f"SELECT tip FROM tip_useful WHERE \"user\" = {{}} AND tip IN ({_marks(len(ids))})",
-        principal.user_id, *ids)} if principal.user_id else set()
+    if "marked_by_me" in rows[0]:  # asked with the rows (list_tips)
+        marked = {r["id"] for r in rows if r["marked_by_me"]}
+    else:
+        marked = {r["tip"] for r in await execute(
+            f"SELECT tip FROM tip_useful WHERE \"user\" = {{}} AND tip IN ({_marks(len(ids))})",
+            principal.user_id, *ids)} if principal.user_id else set()
     units = await units_of([r["author"] for r in rows]) if not principal.has_any(MODERATORS_OF_ALL) \
         and Role.ICT_MENTOR.value in principal.roles else {}
     out = []
@@ -216,9 +219,11 @@ async def list_tips(resource_id: int, principal: Principal, *, level: str | None
         args.append(f'%"{subject}"%')
     where = " AND ".join(clauses)
     # the page and the count of all in one statement; past the end, the count is asked on its own
-    rows = await execute(f"{_SELECT.replace('SELECT ', 'SELECT COUNT(*) OVER () AS n_all, ', 1)} WHERE {where}"
+    columns = ("SELECT COUNT(*) OVER () AS n_all, EXISTS(SELECT 1 FROM tip_useful m WHERE m.tip = t.id"
+               " AND m.\"user\" = {}) AS marked_by_me, ")
+    rows = await execute(f"{_SELECT.replace('SELECT ', columns, 1)} WHERE {where}"
                          " ORDER BY t.useful_count DESC, t.created_at DESC, t.id DESC LIMIT {} OFFSET {}",
-                         *args, limit, offset)
+                         principal.user_id or 0, *args, limit, offset)
     if rows:
         total = int(rows[0]["n_all"])
     elif offset:

@@ -250,10 +250,19 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"comma-separated request kinds besides the baseline (default all: "
                              f"{','.join([*REQUESTS, *VARIED][1:])})")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--tips", type=int, default=0,
+                        help="also write this many staff tips on the resources (bench.tips_load), once per database")
     args = parser.parse_args(argv)
 
     print(f"{args.engine}: preparing {args.n} resources", flush=True)
     url, load_seconds = prepare(args.engine, args.n, args.database_url, args.var_dir, args.reuse)
+    if args.tips:
+        marker = args.var_dir / f"tips-{args.engine}-{args.n}-{args.tips}"
+        if load_seconds is not None or not marker.exists():
+            print(f"{args.engine}: adding {args.tips} tips", flush=True)
+            subprocess.run([sys.executable, "-m", "bench.tips_load", "--count", str(args.tips)], check=True,
+                           env=_environment(url, args.var_dir), cwd=ROOT)
+            marker.write_text("")
     concurrency = tuple(args.concurrency or CONCURRENCY)
     kinds = tuple(k for k in args.kinds.split(",") if k) if args.kinds else None
     runs = []

@@ -73,7 +73,8 @@ def sample(browser, server):
     context = browser.new_context(base_url=server, locale="nb-NO")
     page = context.new_page()
     login(page, "Ola")
-    case_id = propose(page, unique("Tilgjengelighet Test"))
+    # a name with a long word in it: every page that lists the case must wrap it on a narrow screen
+    case_id = propose(page, unique("Tilgjengelighetstest-med-et-navn-uten-mellomrom-i"))
     draft_id = save_draft(page, unique("Tilgjengelighet Utkast"))
     page.goto("/utstyr/enheter/nordre-skole/import")
     page.set_input_files("#f-file", files=[{"name": "ark.csv", "mimeType": "text/csv", "buffer": (
@@ -198,11 +199,6 @@ def check_page(page, path: str, status: int) -> list[str]:
     for width in NARROW_WIDTHS:
         page.set_viewport_size({"width": width, "height": 800})
         overflow = sideways_overflow(page)
-        if overflow > 0 and not widest_elements(page):
-            # the document says it is wider than the window, yet no element reaches past it: the page
-            # laid out afresh at this width is what a reader on a narrow screen gets, so measure that
-            page.reload()
-            overflow = sideways_overflow(page)
         if overflow > 0:
             problems.append(f"{path}: scrolls sideways at {width} px by {overflow} px; "
                             f"sticking out: {widest_elements(page)}")

@@ -100,7 +100,7 @@ async def bounds_guard(connection: ASGIConnection, handler: BaseRouteHandler) ->
             raise Problem(404, "Nothing has that id.")
         if isinstance(value, str) and "\x00" in value:
             raise _nul(name, "path")
-    if "%00" in (connection.scope.get("query_string") or b"").decode("latin-1"):
+    if b"%00" in (connection.scope.get("query_string") or b""):
         for name, value in connection.query_params.multi_items():
             if "\x00" in name or "\x00" in value:
                 raise _nul(name.replace("\x00", ""), "query")

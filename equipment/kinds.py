@@ -154,12 +154,11 @@ async def unlink_resource(code: str, resource_id: int, principal: Principal) -> 
 async def kinds_for_resource(resource_id: int, principal: Principal, *, seen: bool = False) -> list[KindRef]:
     """The equipment a resource needs (the other direction of the link). 404 for a resource the
     caller may not see; ``seen``: the caller has just been shown the resource."""
-    if seen:
-        pass
-    elif can_see_unpublished(principal):
-        await _resource(resource_id)
-    else:
-        await get_resource(resource_id, principal)  # 404 for what the caller may not see, by the catalogue's rules
+    if not seen:
+        if can_see_unpublished(principal):
+            await _resource(resource_id)
+        else:
+            await get_resource(resource_id, principal)  # 404 for what the caller may not see, by the catalogue's rules
     rows = await EquipmentKind.raw(
         "SELECT k.code AS code, k.name AS name FROM equipment_kind_resource l JOIN equipment_kind k ON k.id = l.kind"
         " WHERE l.resource = {}", resource_id)

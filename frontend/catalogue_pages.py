@@ -23,7 +23,7 @@ from equipment.domain import EQUIPMENT_USERS
 from equipment.kinds import kinds_for_resource
 from catalogue.visibility import BANDS
 from frontend import labels
-from frontend.forms import Choices, FormErrors, form_data, taxonomy_choices
+from frontend.forms import Choices, FormErrors, aim_codes, form_data, taxonomy_choices
 from frontend.pages import page_context
 from frontend.search_adapter import PAGE_SIZE, SearchRequest, SearchResult, resource_filters, run_search
 from frontend.tip_pages import TIP_MESSAGES, resource_tips_context
@@ -42,7 +42,7 @@ async def taxonomy_names(choices: Choices | None = None) -> tuple[dict[str, str]
 def _values(name: str, raw: list[str]) -> list[str]:
     """A filter's values; competence aims are typed as codes in a text field, several at once."""
     if name == "aim":
-        raw = [code.upper() for value in raw for code in value.replace(",", " ").split()]
+        raw = [code for value in raw for code in aim_codes(value)]
     return list(dict.fromkeys(v[:64] for v in raw if v))[:20]
 
 

@@ -17,21 +17,25 @@ from catalogue import domain
 from catalogue.curriculum.aims import coverage, list_aims, resource_aims
 from catalogue.domain import Role
 from catalogue.problems import Problem
-from catalogue.resources import get_resource
+from catalogue.resources import get_resource, patch_resource
 from catalogue.schemas import ResourcePatch
 from catalogue.search.sql import execute
 from catalogue.security.access import SIGNED_IN, Principal, rule
-from frontend.forms import FormErrors, as_list, form_data
+from frontend.forms import FormErrors, aim_codes, as_list, form_data
 from frontend.pages import page_context
 
 TRINN = tuple(str(n) for n in range(1, 11))
 
 
+async def _curriculum_subjects() -> list[dict]:
+    """The subjects that have a curriculum (and so competence aims), in the catalogue's order."""
+    return await execute("SELECT code, name_nb FROM subject WHERE curriculum_code IS NOT NULL ORDER BY sort_order, code")
+
+
 @get("/kompetansemaal/dekning", opt=rule({Role.SECTOR_REVIEWER.value, Role.ADMIN.value}), include_in_schema=False)
 async def coverage_page(request: Request) -> Template:
     """Aims without a resource in the base package, for one subject and trinn or for all."""
-    subjects = await execute("SELECT code, name_nb FROM subject WHERE curriculum_code IS NOT NULL"
-                             " ORDER BY sort_order, code")
+    subjects = await _curriculum_subjects()
     names = {s["code"]: s["name_nb"] for s in subjects}
     subject = request.query_params.get("fag") or None
     level = request.query_params.get("trinn") or None
@@ -71,18 +75,13 @@ async def _may_tag(resource_id: int, principal: Principal) -> dict[str, Any] | N
     return proposal
 
 
-def _codes_typed(value: Any) -> list[str]:
-    return [code.strip().upper() for code in str(value or "").replace(",", " ").replace(";", " ").split() if code.strip()]
-
-
 async def _picker(request: Request, resource_id: int, *, chosen: list[str] | None = None,
                   errors: FormErrors | None = None, typed: str = "", status: int = 200,
                   version: int | None = None) -> Template:
     principal = request.user
     resource = await get_resource(resource_id, principal)
     proposal = await _may_tag(resource_id, principal)
-    subjects = await execute("SELECT code, name_nb FROM subject WHERE curriculum_code IS NOT NULL"
-                             " ORDER BY sort_order, code")
+    subjects = await _curriculum_subjects()
     names = {row["code"]: row["name_nb"] for row in subjects}
     params = request.query_params
     searched = any(params.get(key) for key in ("fag", "trinn", "ord"))
@@ -118,7 +117,7 @@ async def aim_picker_save(request: Request, resource_id: FromPath[int]) -> Respo
     posted = await form_data(request)
     proposal = await _may_tag(resource_id, principal)
     typed = str(posted.get("koder") or "")[:2000]
-    codes = list(dict.fromkeys(as_list(posted.get("maal")) + _codes_typed(typed)))
+    codes = list(dict.fromkeys(as_list(posted.get("maal")) + aim_codes(typed)))
     raw_version = str(posted.get("versjon") or "")
     version = int(raw_version) if raw_version.isdigit() and len(raw_version) < 10 else None
     try:
@@ -133,8 +132,6 @@ async def aim_picker_save(request: Request, resource_id: FromPath[int]) -> Respo
             if proposal:
                 await edit_proposal_resource(proposal["id"], patch, principal, version)
             else:
-                from catalogue.resources import patch_resource
-
                 await patch_resource(resource_id, patch, version, principal)
         except Problem as problem:
             if problem.status_code == 412:
@@ -146,8 +143,7 @@ async def aim_picker_save(request: Request, resource_id: FromPath[int]) -> Respo
             errors.add("koder", "Katalogen kjenner ikke alle kodene: " + "; ".join(unknown)[:300] if unknown
                        else "Sjekk kodene.")
     if errors:
-        known = [c for c in as_list(posted.get("maal"))]
-        return await _picker(request, resource_id, chosen=known, errors=errors, typed=typed, status=422,
+        return await _picker(request, resource_id, chosen=as_list(posted.get("maal")), errors=errors, typed=typed, status=422,
                              version=version)
     target = f"/saker/{proposal['id']}?melding=kompetansemaal" if proposal else \
         f"/ressurser/{resource_id}?melding=kompetansemaal#kompetansemaal"

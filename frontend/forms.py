@@ -147,6 +147,12 @@ def as_list(value: Any) -> list[str]:
     return [value]
 
 
+def aim_codes(text: Any) -> list[str]:
+    """Competence aim codes typed in a text field, separated by spaces or commas, as the curriculum
+    writes them (upper case)."""
+    return [code.upper() for code in (text if isinstance(text, str) else "").replace(",", " ").split()]
+
+
 Choices = dict[str, list[tuple[str, str]]]
 
 

@@ -16,7 +16,7 @@ from catalogue import tips
 from catalogue.problems import Problem
 from catalogue.resources import get_resource
 from catalogue.security.access import SIGNED_IN, rule
-from frontend.forms import Choices, FormErrors, as_list, form_data, level_subject_choices
+from frontend.forms import Choices, FormErrors, aim_codes, as_list, form_data, level_subject_choices
 from frontend.pages import page_context
 
 MODERATORS = frozenset({"ict_mentor", "sector_reviewer", "admin"})
@@ -45,10 +45,9 @@ def _text(value: Any) -> str:
 
 
 def _payload(posted: dict[str, Any]) -> dict[str, Any]:
-    aims = [a for a in _text(posted.get("kompetansemaal")).replace(",", " ").split() if a]
     return {"body": _text(posted.get("tekst")), "worked": _text(posted.get("fungerte")),
             "watch_out": _text(posted.get("pass-paa")), "levels": as_list(posted.get("trinn")),
-            "subjects": as_list(posted.get("fag")), "competence_aims": [a.upper() for a in aims]}
+            "subjects": as_list(posted.get("fag")), "competence_aims": aim_codes(posted.get("kompetansemaal"))}
 
 
 def _errors(exc: Exception) -> FormErrors:
@@ -198,9 +197,10 @@ async def tip_useful(request: Request, tip_id: FromPath[int]) -> Response:
 async def _report_page(request: Request, tip: tips.TipOut, *, errors: FormErrors | None = None,
                        reason: str = "", status: int = 200) -> Template:
     resource = await get_resource(tip.resource_id, request.user)
+    levels, subjects = await level_subject_choices()
     return Template(template_name="tips/report.html", status_code=status, context=page_context(
-        request, r=resource, tip=tip, errors=errors, reason=reason, level_names=dict((await level_subject_choices())[0]),
-        subject_names=dict((await level_subject_choices())[1])))
+        request, r=resource, tip=tip, errors=errors, reason=reason, level_names=dict(levels),
+        subject_names=dict(subjects)))
 
 
 @get("/tips/{tip_id:int}/meld", opt=rule(SIGNED_IN), include_in_schema=False)

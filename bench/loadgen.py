@@ -32,6 +32,7 @@ class Result:
     requests: int
     errors: int
     cpu_ms: float = 0.0  # server CPU time per request, filled in by bench.run
+    db_cpu_ms: float = 0.0  # PostgreSQL's CPU time per request (bench.run)
 
 
 def _loopback(url: str) -> None:

@@ -124,8 +124,11 @@ def _rss_mb(pid: int) -> tuple[float, float]:
 
 
 def serve(env: dict[str, str], port: int, log: Path, workers: int = 1, pin: bool = True) -> subprocess.Popen:
-    """``catalogue serve`` as in production, pinned to CPU 0 (the load generator takes CPU 1)."""
+    """``catalogue serve`` as in production, pinned to CPU 0 (the load generator takes CPU 1).
+    With BENCH_PROFILE=FILE (one worker) the server runs under cProfile and writes FILE when stopped."""
     command = [str(CATALOGUE), "serve", "--no-migrate", "--port", str(port), "--workers", str(workers)]
+    if os.environ.get("BENCH_PROFILE") and workers == 1:
+        command = [sys.executable, "-m", "cProfile", "-o", os.environ["BENCH_PROFILE"], *command]
     if pin and shutil.which("taskset"):
         command = ["taskset", "-c", "0", *command]
     server = subprocess.Popen(command, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
@@ -158,6 +161,23 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _database_cpu_seconds() -> float:
+    """CPU time of every PostgreSQL process on the machine (0 with SQLite, whose work is the
+    server's own): the database's share of a request."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if stat[stat.index("(") + 1:stat.rindex(")")] in ("postgres", "postmaster"):
+            fields = stat.rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def measure(port: int, token: str, duration: float, pid: int, concurrency: tuple[int, ...] = CONCURRENCY,
             kinds: tuple[str, ...] | None = None) -> dict[str, dict[int, loadgen.Result]]:
     headers = {"Authorization": f"Bearer {token}"}
@@ -184,9 +204,10 @@ def measure(port: int, token: str, duration: float, pid: int, concurrency: tuple
         loadgen.run(slices[0], headers, 8, 2, cpu=1)  # warm-up, not counted
         results[name] = {}
         for c, urls in zip(concurrency, slices[1:]):
-            before = _cpu_seconds(pid)
+            before, database_before = _cpu_seconds(pid), _database_cpu_seconds()
             result = loadgen.run(urls, headers, c, duration, cpu=1)
             result.cpu_ms = (_cpu_seconds(pid) - before) * 1000 / max(result.requests, 1)
+            result.db_cpu_ms = (_database_cpu_seconds() - database_before) * 1000 / max(result.requests, 1)
             results[name][c] = result
     return results
 
@@ -197,11 +218,11 @@ def report(engine: str, n: int, load_seconds: float | None, results: dict[str, d
     print(f"\n{engine}, {n} resources{', ' + label if label else ''}"
           + (f", loaded in {load_seconds:.1f} s ({n / load_seconds:.0f}/s)" if load_seconds else " (reused)"))
     print(f"{'request':9} {'c':>3} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>6}"
-          f" {'p95/base':>9} {'rps/base':>9} {'cpu ms/req':>10}")
+          f" {'p95/base':>9} {'rps/base':>9} {'cpu ms/req':>10} {'db cpu ms':>9}")
     for name, by_c in results.items():
         for c, r in by_c.items():
             print(f"{name:9} {c:>3} {r.p50:8.2f} {r.p95:8.2f} {r.p99:8.2f} {r.rps:8.0f} {r.errors:>6}"
-                  f" {r.p95 / base[c].p95:9.1f} {r.rps / base[c].rps:9.2f} {r.cpu_ms:10.2f}")
+                  f" {r.p95 / base[c].p95:9.1f} {r.rps / base[c].rps:9.2f} {r.cpu_ms:10.2f} {r.db_cpu_ms:9.2f}")
     print(f"server memory: RSS {rss[0]:.0f} MB now, {rss[1]:.0f} MB at its peak")
     load_average = Path("/proc/loadavg").read_text().split()[:3]
     print(f"machine load average (1, 5, 15 min) at the end: {' '.join(load_average)} on {os.cpu_count()} CPUs"

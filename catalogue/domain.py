@@ -199,3 +199,8 @@ FACET_FIELDS = {
     "languages": "language",
     "units": "unit",
 }
+
+
+# Fields the service sets on what it sends (a resource, its vendor, a unit, a tip, …): marked readOnly in
+# the OpenAPI document; a request that sends one back is refused naming it (catalogue.problems).
+SERVER_OWNED = frozenset({"id", "version", "created_at", "updated_at", "archived_at", "demo_data"})

@@ -10,6 +10,8 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from catalogue.domain import SERVER_OWNED
+
 log = logging.getLogger("catalogue.errors")
 
 PROBLEM_JSON = "application/problem+json"
@@ -119,6 +121,8 @@ def _validation_errors(exc: ValidationException) -> list[dict[str, Any]]:
         if unknown:
             # name the field the client sent, not the container it was found in
             key = unknown.group(1) if key in ("", "data") else f"{key}.{unknown.group(1)}"
+            if unknown.group(1) in SERVER_OWNED and message.startswith("Object contains unknown"):
+                message = "read-only: the service sets it; leave it out of the request"
         source = item.get("source")
         entry = {"field": key or "body", "message": _friendly(message)}
         if source is not None:

@@ -12,8 +12,12 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 
 from catalogue import domain
 
+# Control characters and every character Python's \s matches, written out: the patterns are also the
+# OpenAPI document's, and ECMAScript's \s (which clients and fuzzers read them with) is another set.
+BLANK = r"\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 # http(s) only: a javascript: or data: URL never reaches a page.
-HTTP_URL_PATTERN = r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:[/?#][^\s<>\"']*)?$"
+HTTP_URL_PATTERN = (r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:[/?#][^"
+                    + BLANK + r"<>\"']*)?$")
 
 HttpUrl = Annotated[str, Meta(max_length=2048, pattern=HTTP_URL_PATTERN, description="An http or https URL")]
 # one line of text: no control characters (a name ends up in e-mail headers and page titles)
@@ -389,7 +393,8 @@ class UnitAffiliation(Struct, **Strict):
     unit: UnitCode
 
 
-Email = Annotated[str, Meta(max_length=320, pattern=r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$",
+_EMAIL_PART = r"[^@<>,;\"" + BLANK + "]+"
+Email = Annotated[str, Meta(max_length=320, pattern=rf"^{_EMAIL_PART}@{_EMAIL_PART}\.{_EMAIL_PART}$",
                               description="An e-mail address")]
 NotificationMode = Literal["immediate", "digest", "weekly"]
 

@@ -53,6 +53,10 @@ class ResourceFilters:
     aims: list[str] = field(default_factory=list)  # competence aim codes
 
 
+CODE_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"  # subject, kindergarten area and unit codes
+AIM_PATTERN = r"[A-Z]{2,4}[0-9]{1,6}"  # competence aim codes
+
+
 def validate_filters(filters: ResourceFilters) -> None:
     errors = FieldErrors()
     for value in filters.levels:
@@ -74,10 +78,10 @@ def validate_filters(filters: ResourceFilters) -> None:
     for name, values in (("subject", filters.subjects), ("kindergarten_area", filters.kindergarten_areas),
                          ("unit", filters.units)):
         for value in values:
-            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", value):
+            if not re.fullmatch(CODE_PATTERN, value):
                 errors.add(name, f"malformed code {value!r}")
     for value in filters.aims:
-        if not re.fullmatch(r"[A-Z]{2,4}[0-9]{1,6}", value):
+        if not re.fullmatch(AIM_PATTERN, value):
             errors.add("aim", f"malformed competence aim code {value!r}")
     errors.raise_if_any()
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal, Optional
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import Body, FromPath, HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from catalogue.etags import etag
 from catalogue.problems import Problem
@@ -295,7 +295,7 @@ class HoldingController(Controller):
         return _download(content, fmt, export.filename("utstyrsplan", on or today(), fmt, table))
 
     @get("/annual-figures/{year:int}", opt=PLANNERS, summary="The year's equipment figures for the annual report")
-    async def annual_figures(self, year: FromPath[int]) -> AnnualFigures:
+    async def annual_figures(self, year: Annotated[int, PathParameter(schema_extra={"minimum": 2000})]) -> AnnualFigures:
         if not 2000 <= year <= today().year:
             raise Problem(422, f"year: from 2000 to {today().year}",
                           errors=[{"field": "year", "message": f"from 2000 to {today().year}"}])

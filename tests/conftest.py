@@ -7,7 +7,6 @@ the PostgreSQL half of the suite fails instead of skipping."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import os
 import re
@@ -55,47 +54,6 @@ def _settings(database_url: str, var_dir: Path, pem: str, **overrides: Any) -> S
     )
     values.update(overrides)
     return Settings(**values)
-
-
-# Estimated seconds of the long tests, by the start of their node id: the browser tests open
-# dozens of pages each. The rest take about a second.
-LONG_TESTS = {"tests/browser/test_accessibility_all_pages.py": 60, "tests/browser/": 12}
-
-
-def _weight(item) -> float:
-    return next((weight for prefix, weight in LONG_TESTS.items() if item.nodeid.startswith(prefix)), 1.0)
-
-
-def pytest_collection_modifyitems(session, config, items):
-    """Under pytest-xdist, spread the long tests over the workers' first shares. xdist hands each
-    worker an equal run of the collection to start with, and tests collected together (all the
-    browser tests come first) would otherwise queue on one worker while the others finish early.
-    Each worker's share starts with its part of the long tests (balanced by their estimated time,
-    kept in collection order so module fixtures are shared), then an equal part of the rest. The
-    order depends only on the collection, so every worker computes the same."""
-    workers = int(getattr(config, "workerinput", {}).get("workercount", 0))
-    if workers < 2:
-        return
-    long = [item for item in items if _weight(item) > 1]
-    short = [item for item in items if _weight(item) <= 1]
-    position = {id(item): index for index, item in enumerate(items)}
-    shares: list[list] = [[] for _ in range(workers)]
-    loads = [0.0] * workers
-    for item in sorted(long, key=_weight, reverse=True):
-        lightest = loads.index(min(loads))
-        shares[lightest].append(item)
-        loads[lightest] += _weight(item)
-    sizes, left = [], len(items)
-    for index in range(workers):  # the run each worker is first given (xdist's worksteal split)
-        sizes.append(left // (workers - index))
-        left -= sizes[-1]
-    ordered: list = []
-    rest = iter(short)
-    for share, size in zip(shares, sizes):
-        share.sort(key=lambda item: position[id(item)])
-        ordered += share + list(itertools.islice(rest, max(0, size - len(share))))
-    ordered += list(rest)
-    items[:] = ordered
 
 
 @pytest.fixture(scope="session")

@@ -301,3 +301,31 @@ def test_ict_mentors_see_drafts_of_their_own_units_only(api):
     staff = api.headers("staff", units=("nord-skole",))
     assert api.get(f"/api/v1/resources/{own['id']}", headers=staff).status_code == 404
     assert api.get("/api/v1/resources?status=draft", headers=staff).json()["total"] == 0
+
+
+def test_a_resource_written_back_as_read_names_the_fields_the_service_owns(api):
+    """GET, change a field, PATCH it all back: refused naming each field the service sets (the
+    document marks them readOnly), nothing changed; without them the same body is saved."""
+    editor = api.headers("sector_reviewer")
+    created = create(api, editor)
+    url = f"/api/v1/resources/{created.json()['id']}"
+    read = api.get(url, headers=editor)
+    body = {**read.json(), "name": "Endret navn"}
+    refused = api.patch(url, json=body, headers={**editor, "If-Match": read.headers["etag"]})
+    assert refused.status_code == 422, refused.text
+    messages = {e["field"]: e["message"] for e in refused.json()["errors"]}
+    assert "id" in messages and messages["id"].startswith("read-only")
+    assert api.get(url, headers=editor).json()["name"] == read.json()["name"]
+
+    schema = api.get("/schema/openapi.json").json()["components"]["schemas"]
+    owned = {name for name, field in schema["ResourceOut"]["properties"].items() if field.get("readOnly")}
+    assert {"id", "version", "created_at", "updated_at", "demo_data"} <= owned
+    assert schema["VendorOut"]["properties"]["id"]["readOnly"] is True
+    assert not any(field.get("readOnly") for field in schema["ResourcePatch"]["properties"].values())
+
+    writable = set(schema["ResourcePatch"]["properties"])
+    vendor = {k: v for k, v in body["vendor"].items() if k in schema["VendorRef"]["properties"]}
+    saved = api.patch(url, json={**{k: v for k, v in body.items() if k in writable and k != "restrictions"},
+                                 "vendor": vendor}, headers={**editor, "If-Match": read.headers["etag"]})
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["name"] == "Endret navn"

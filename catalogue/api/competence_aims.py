@@ -18,19 +18,26 @@ from catalogue.curriculum.aims import (
     coverage,
     list_aims,
 )
+from catalogue.api.resource_filters import one_value
 from catalogue.domain import Role
 from catalogue.problems import FieldErrors
 from catalogue.search.sql import execute
 from catalogue.security.access import SIGNED_IN, rule
 from catalogue.visibility import LEVEL_CODES
 
+SUBJECT_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,15}"
+SUBJECT = {"pattern": f"^{SUBJECT_PATTERN}$"}
+TRINN = {"enum": [code for code in LEVEL_CODES if code != "barnehage"]}  # the curriculum's trinn
+
 
 @get("/api/v1/competence-aims", opt=rule(SIGNED_IN), tags=["taxonomy"],
      summary="Competence aims by subject and trinn, searched by the words of their text")
 async def list_competence_aims(
     subject: Annotated[Optional[str], QueryParameter(name="subject", required=False, max_length=16,
+                                                     schema_extra=one_value(SUBJECT),
                                                      description="Subject code such as MAT")] = None,
     level: Annotated[Optional[str], QueryParameter(name="level", required=False, max_length=16,
+                                                   schema_extra=one_value(TRINN),
                                                    description="Trinn 1–10: the aims worked with on it")] = None,
     q: Annotated[Optional[str], QueryParameter(name="q", required=False, max_length=200,
                                                description="Words that must all be in the aim's code or text")] = None,
@@ -47,7 +54,7 @@ async def check_choice(subject: str | None, level: str | None) -> None:
     """A 422 naming ``subject`` or ``level`` when the catalogue does not know it."""
     errors = FieldErrors()
     if subject is not None:
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,15}", subject):
+        if not re.fullmatch(SUBJECT_PATTERN, subject):
             errors.add("subject", f"malformed subject code {subject!r}")
         elif not await execute("SELECT code FROM subject WHERE code = {}", subject):
             errors.add("subject", f"unknown subject {subject!r}")
@@ -64,8 +71,10 @@ async def get_competence_aim(code: FromPath[str]) -> CompetenceAimOut:
 @get("/api/v1/competence-aims/coverage", opt=rule({Role.SECTOR_REVIEWER.value, Role.ADMIN.value}), tags=["taxonomy"],
      summary="Per subject and trinn, the aims no resource in the base package is tagged with")
 async def competence_aim_coverage(
-    subject: Annotated[Optional[str], QueryParameter(name="subject", required=False, max_length=16)] = None,
-    level: Annotated[Optional[str], QueryParameter(name="level", required=False, max_length=16)] = None,
+    subject: Annotated[Optional[str], QueryParameter(name="subject", required=False, max_length=16,
+                                                     schema_extra=one_value(SUBJECT))] = None,
+    level: Annotated[Optional[str], QueryParameter(name="level", required=False, max_length=16,
+                                                   schema_extra=one_value(TRINN))] = None,
 ) -> list[CoverageGroup]:
     await check_choice(subject, level)
     return await coverage(subject, level)

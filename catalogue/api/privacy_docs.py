@@ -12,6 +12,9 @@ from catalogue.domain import Role
 from catalogue.privacy_docs.record import export_record, parse_as_of
 from catalogue.security.access import rule
 
+# json, csv or xlsx: checked by the exporters (a 422 naming the field), listed in the document
+DocumentFormat = Annotated[str, QueryParameter(name="format", max_length=8, description="json, csv or xlsx",
+                                               schema_extra={"enum": ["json", "csv", "xlsx"]})]
 RECORD_READERS = frozenset({Role.PRIVACY_REVIEWER.value, Role.DPO.value, Role.ADMIN.value})
 
 
@@ -30,7 +33,7 @@ async def processing_record(
         name="as_of", required=False, max_length=32,
         description="YYYY-MM-DD: the record as it stood at the end of that day (Norwegian time), rebuilt "
                     "from the history of privacy records; empty: now")] = None,
-    format: Annotated[str, QueryParameter(name="format", max_length=8, description="json, csv or xlsx")] = "json",
+    format: DocumentFormat = "json",
 ) -> Response:
     day = parse_as_of(as_of)
     content, media_type, filename = await export_record(request.app.state.settings, day, format, request.user)

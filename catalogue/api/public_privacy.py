@@ -13,7 +13,8 @@ from litestar.params import QueryParameter
 from catalogue.privacy_docs.parents import Choice, ParentInfo, check_language, choice, parent_info
 from catalogue.security.access import PUBLIC, rule
 
-Lang = Annotated[str, QueryParameter(name="lang", max_length=8, description="nb (bokmål) or nn (nynorsk)")]
+Lang = Annotated[str, QueryParameter(name="lang", max_length=8, description="nb (bokmål) or nn (nynorsk)",
+                                      schema_extra={"enum": ["nb", "nn"]})]
 
 
 @get("/api/v1/public/units", opt=rule(PUBLIC), tags=["public"],

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
+from catalogue.api.resource_filters import one_value
 from catalogue.domain import Role
 from catalogue.etags import etag
 from catalogue.problems import Problem
@@ -30,7 +31,8 @@ class SearchSynonymController(Controller):
     @get("/", opt=ADMIN, summary="The search's synonyms, in alphabetical order of the word")
     async def list_synonyms(
         self,
-        kind: Annotated[Optional[str], QueryParameter(name="kind", required=False)] = None,
+        kind: Annotated[Optional[str], QueryParameter(
+            name="kind", required=False, schema_extra=one_value({"enum": list(synonyms.KIND_LABELS)}))] = None,
         q: Annotated[Optional[str], QueryParameter(name="q", max_length=100, required=False)] = None,
         limit: Annotated[int, QueryParameter(name="limit", ge=1, le=500)] = 100,
         offset: Annotated[int, QueryParameter(name="offset", ge=0)] = 0,

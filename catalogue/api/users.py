@@ -11,6 +11,7 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from catalogue import users as service
+from catalogue.api.resource_filters import one_value
 from catalogue.domain import Role
 from catalogue.problems import Problem
 from catalogue.schemas import (
@@ -103,7 +104,8 @@ class UserController(Controller):
     async def list_users(
         self,
         q: Annotated[Optional[str], QueryParameter(name="q", max_length=100, required=False)] = None,
-        role: Annotated[Optional[str], QueryParameter(name="role", required=False)] = None,
+        role: Annotated[Optional[str], QueryParameter(name="role", required=False,
+                                                      schema_extra=one_value({"enum": sorted(r.value for r in Role)}))] = None,
         limit: Annotated[int, QueryParameter(name="limit", ge=1, le=200)] = 50,
         offset: Annotated[int, QueryParameter(name="offset", ge=0)] = 0,
     ) -> UserPage:

@@ -1,6 +1,7 @@
-"""The first search of a word against the later ones, in one process (no HTTP): what a search costs
-when nothing is kept yet (after a restart or a reindex), and when the words' bitsets are kept but
-the answer is not (the same word with other filters). Uses a database loaded by ``bench.run``.
+"""The first search after a restart against the later ones, in one process (no HTTP): what a search
+costs when nothing is in memory yet (the facet bitmaps and the index's words are read from the
+database, as after a restart or a reindex), and later, when they are but the answer is not kept.
+Uses a database loaded by ``bench.run``.
 
     .venv/bin/python -m bench.cold --engine sqlite --n 10000
     .venv/bin/python -m bench.cold --engine postgresql --n 100000
@@ -20,7 +21,7 @@ from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 from bench import generate
-from bench.run import ROOT, _environment
+from bench.run import ROOT, _environment, database_name
 
 QUERIES = {
     "search": (generate.COMMON_WORD, {"bands": ["5-7"], "platforms": ["ipad"]}),
@@ -60,8 +61,7 @@ async def measure(repeat: int) -> list[tuple[str, float, float]]:
         out = [("baseline (no words, no filters)", 0.0, statistics.median([await timed(query(None, {}))
                                                                             for _ in range(repeat)]))]
         for name, (q, filters) in QUERIES.items():
-            for entry in list(facets._snapshots.values()):
-                entry[1].matches.clear()  # as after a restart: no word's bitsets known
+            facets._snapshots.clear()  # as after a restart: the bitmaps and words are read again
             first = await timed(query(q, filters))
             later = statistics.median([await timed(query(q, filters)) for _ in range(repeat)])
             out.append((name, first, later))
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.engine == "sqlite":
         url = f"sqlite:///{args.var_dir / f'bench-{args.n}.sqlite3'}"
     else:
-        url = urlunparse(urlparse(args.database_url)._replace(path=f"/lk_bench_{args.n}"))
+        url = urlunparse(urlparse(args.database_url)._replace(path="/" + database_name(args.n)))
     os.environ.update(_environment(url, args.var_dir))
     rows = asyncio.run(measure(args.repeat))
     base = rows[0][2]

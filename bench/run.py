@@ -79,6 +79,12 @@ def cache_label(env: dict[str, str]) -> str:
     return f"SEARCH_CACHE_SIZE={env.get('SEARCH_CACHE_SIZE', f'{Settings.search_cache_size} (default)')}"
 
 
+def database_name(n: int) -> str:
+    """The PostgreSQL database of a bench of n resources: named after the checkout too, so runs from
+    other checkouts on the same server never collide."""
+    return f"lk_bench_{n}_{hashlib.sha1(str(ROOT).encode()).hexdigest()[:8]}"
+
+
 def prepare(engine: str, n: int, admin_url: str, var_dir: Path, reuse: bool) -> tuple[str, float | None]:
     """A database holding n bench resources; returns its URL and the load time (None if reused)."""
     var_dir.mkdir(parents=True, exist_ok=True)
@@ -90,8 +96,7 @@ def prepare(engine: str, n: int, admin_url: str, var_dir: Path, reuse: bool) -> 
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
     else:
-        # named after the checkout too, so runs from other checkouts on the same server never collide
-        name = f"lk_bench_{n}_{hashlib.sha1(str(ROOT).encode()).hexdigest()[:8]}"
+        name = database_name(n)
         parsed = urlparse(admin_url)
         url = urlunparse(parsed._replace(path="/" + name))
         if not (reuse and marker.exists()):

@@ -65,6 +65,15 @@ from workflows.consultation_api import consultation_api_handlers
 from workflows.scheduler import running as scheduler_running
 
 
+async def request_guard(connection, handler) -> None:
+    """Every route's checks, in order: its access rule, the bounds of what was sent, and (for the
+    OpenAPI document) the document's own parts. One coroutine: the framework copies the handler for
+    each guard, and runs a guard that is a plain function on a worker thread."""
+    access_guard(connection, handler)
+    await bounds_guard(connection, handler)
+    await openapi_guard(connection, handler)
+
+
 def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncBaseTransport | None = None) -> Litestar:
     """Build the service for ``settings`` (read from the environment when not given).
     ``http_transport`` replaces the network for outbound calls (tests use httpx.MockTransport)."""
@@ -113,7 +122,7 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
         ],
         middleware=[DefineMiddleware(TokenAuthenticationMiddleware),
                     SessionCsrfMiddleware(csrf_secret, lambda scope: served_over_https(scope, scope["app"].state.settings))],
-        guards=[access_guard, bounds_guard, openapi_guard],
+        guards=[request_guard],
         before_send=[add_security_headers],
         exception_handlers={Exception: exception_handler(error_page)},
         request_max_body_size=settings.max_body_bytes,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
+import anyio.to_thread
 import msgspec
 import msgspec.inspect
 
@@ -278,9 +279,9 @@ def document(schema: dict[str, Any], app) -> dict[str, Any]:
 _documented: set[int] = set()
 
 
-def openapi_guard(connection, handler) -> None:
+async def openapi_guard(connection, handler) -> None:
     """Before the OpenAPI document is first served, add :func:`document`'s parts to it (once per
-    app; building it at start-up would cost every app made, tests included)."""
+    app, on a worker thread; building it at start-up would cost every app made, tests included)."""
     module = getattr(handler.fn, "__module__", "") or ""
     app = connection.app
     if not module.startswith("litestar._openapi") or id(app) in _documented:
@@ -288,5 +289,5 @@ def openapi_guard(connection, handler) -> None:
     from litestar._openapi.plugin import OpenAPIPlugin
 
     plugin = app.plugins.get(OpenAPIPlugin)
-    plugin._openapi_schema = document(plugin.provide_openapi().to_schema(), app)
+    plugin._openapi_schema = await anyio.to_thread.run_sync(lambda: document(plugin.provide_openapi().to_schema(), app))
     _documented.add(id(app))

@@ -22,20 +22,11 @@ from catalogue import domain
 from catalogue.db import current_engine, is_sqlite
 from catalogue.search.analysis import name_key as make_name_key
 from catalogue.search.sql import execute
+from catalogue.search import words as index_words
+from catalogue.search.words import Words, bits_of
 
 Key = tuple[str, str]  # (facet, value): ("level", "5"), ("kind", "practice_tool"), ("base", "true")
 MAX_INCREMENTAL = 2000  # more changed resources than this: rebuild instead
-
-
-def bits_of(ids: Iterable[int]) -> int:
-    """The bitset of ``ids``."""
-    ids = list(ids)
-    if not ids:
-        return 0
-    buffer = bytearray(max(ids) // 8 + 1)
-    for i in ids:
-        buffer[i >> 3] |= 1 << (i & 7)
-    return int.from_bytes(buffer, "little")
 
 
 _BITS_OF_BYTE = [tuple(b for b in range(8) if value >> b & 1) for value in range(256)]
@@ -62,9 +53,8 @@ class Snapshot:
     _rank: dict[int, int] | None = None
     # answers computed from exactly this generation (catalogue.search.listing), dropped with it
     results: OrderedDict[Any, bytes] = field(default_factory=OrderedDict)
-    # full-text expression → (the resources matching it, the resources changed since it was
-    # known, whose membership must be asked again); carried over to the next generation
-    matches: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # the index's words (catalogue.search.words), of the same generation
+    words: Words = field(default_factory=lambda: Words.of({}))
 
     def bitmap(self, key: Key) -> int:
         return self.bitmaps.get(key, 0)
@@ -186,6 +176,7 @@ async def _build(generation: int) -> Snapshot:
                 array[byte] |= bit
         after = max(rows)
     snapshot.bitmaps = {key: int.from_bytes(array, "little") for key, array in arrays.items()}
+    snapshot.words = await index_words.load_all()
     return snapshot
 
 
@@ -254,9 +245,7 @@ async def _refreshed(engine: Any, generation: int) -> Snapshot:
             previous = snapshot
             snapshot = Snapshot(generation, dict(snapshot.keys_of), dict(snapshot.name_keys), dict(snapshot.bitmaps))
             snapshot.apply(rows, [i for i in changed if i not in rows])
-            touched = bits_of(changed)
-            snapshot.matches = {expression: (bits, unknown | touched)
-                                for expression, (bits, unknown) in previous.matches.items()}
+            snapshot.words = previous.words.changed(await index_words.load(changed)) if changed else previous.words
         _keep(engine, snapshot)
         return snapshot
 

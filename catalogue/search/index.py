@@ -317,4 +317,4 @@ async def refresh_statistics() -> None:
     if is_sqlite(current_engine()):
         await _raw("PRAGMA optimize")
     else:
-        await _raw("ANALYZE resource, resource_facet, resource_search, vendor")
+        await _raw("ANALYZE resource, resource_facet, resource_search, search_vocab, vendor")

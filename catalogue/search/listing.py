@@ -2,8 +2,8 @@
 
 A request, in one read transaction (one connection and one snapshot on SQLite):
 1. the words of ``q`` are analysed (catalogue.search.analysis) and names one typo away looked up;
-2. the engine's full-text index gives, for each word, the ids that match it (FTS5 / tsvector + GIN),
-   as a bitset; the hits match every word;
+2. the index's words (catalogue.search.words, in memory with the facet bitmaps) give, for each
+   word, the ids that match it as a bitset; the hits match every word;
 3. the facet bitmaps (catalogue.search.facets) give visibility, filters, the total and every
    facet's counts, each facet counted over the query without its own filter;
 4. the page is ordered by relevance, name, or date, and read. Relevance adds the points of the
@@ -14,10 +14,8 @@ Answers are kept with the bitmaps of the generation they were computed from (at 
 SEARCH_CACHE_SIZE of them per process), keyed by the query and by what the caller may see, so a
 repeated search (the front page, a popular subject) costs one read of the generation counter.
 Every change of a resource moves the generation in its own transaction, and with it the bitmaps,
-so a kept answer is never older than what the caller's transaction sees. The bitsets of the last
-MATCH_SETS_KEPT full-text expressions are kept too, and carried over to the next generation by
-asking the index about the changed resources only, so a common word costs its full look-up once,
-whatever the filters it comes with."""
+so a kept answer is never older than what the caller's transaction sees. The words move with the
+bitmaps: only the documents of the resources changed since are read again."""
 
 from __future__ import annotations
 
@@ -33,7 +31,8 @@ from catalogue import domain
 from catalogue.observability import search_cache
 from catalogue.schemas import ResourceSummary
 from catalogue.search import analysis, facets, synonyms
-from catalogue.search.engines import CHECKS, PostgresDialect, SqliteDialect
+from catalogue.search import engines
+from catalogue.search.engines import CHECKS
 from catalogue.search.schemas import FacetValue, SearchPage
 from catalogue.search.sql import execute
 from catalogue.security.access import Principal
@@ -67,7 +66,6 @@ class SearchQuery:
 
 
 _cache_size = Settings.search_cache_size  # until create_app sets it from the environment
-MATCH_SETS_KEPT = 2048  # bitsets of full-text expressions per generation (at most 12.5 KB each per 100,000 resources)
 
 
 def set_cache_size(size: int) -> None:
@@ -86,10 +84,6 @@ def _cache_key(query: SearchQuery, principal: Principal) -> tuple:
             tuple(f.levels), tuple(f.bands), tuple(f.subjects), tuple(f.kindergarten_areas), tuple(f.kinds),
             tuple(f.platforms), tuple(f.logins), tuple(f.languages), tuple(f.statuses), tuple(f.units),
             f.in_base_package, tuple(f.aims), query.limit, query.offset, query.sort, query.facets)
-
-
-def _dialect():
-    return SqliteDialect() if is_sqlite(current_engine()) else PostgresDialect()
 
 
 async def _add_vocabulary(terms: list[analysis.Term]) -> None:
@@ -113,55 +107,9 @@ async def _add_vocabulary(terms: list[analysis.Term]) -> None:
     analysis.apply_vocabulary(terms, [(r["key"], r["word"], r["lexeme"]) for r in rows])
 
 
-def _ids(text: str | None) -> list[int]:
-    return list(map(int, text.split(","))) if text else []
-
-
-MANY_AT_ONCE = 40  # expressions asked in one statement at most
-
-
-async def _prefetch(snapshot: facets.Snapshot, dialect, expressions: list[str], keep: bool) -> dict[str, int]:
-    """Ask the index about every expression of a search not known yet in one statement per
-    MANY_AT_ONCE (one round trip instead of one each: most real queries are new)."""
-    kept = snapshot.matches if keep else {}
-    missing = [e for e in dict.fromkeys(expressions) if e not in kept]
-    fetched: dict[str, int] = {}
-    for start in range(0, len(missing), MANY_AT_ONCE):
-        chunk = missing[start:start + MANY_AT_ONCE]
-        if len(chunk) == 1:
-            break  # asked on its own by _matching
-        args: list[Any] = []
-        for number, expression in enumerate(chunk):
-            args += [number, expression]
-        rows = await execute(" UNION ALL ".join(dialect.MANY_PART_SQL for _ in chunk), *args)
-        for row in rows:
-            fetched[chunk[int(row["k"])]] = facets.bits_of(_ids(row["ids"]))
-    return fetched
-
-
-async def _matching(snapshot: facets.Snapshot, dialect, expression: str, keep: bool,
-                    fetched: dict[str, int] | None = None) -> int:
-    """The resources whose text matches an engine expression, as a bitset. A bitset known from an
-    earlier generation is brought up to date by asking only about the resources changed since.
-    ``keep``: the caller's transaction sees the snapshot's generation, so the result may be kept.
-    ``fetched``: bitsets asked for already (_prefetch)."""
-    kept = snapshot.matches
-    known = kept.pop(expression, None) if keep else None
-    if known is None and fetched and expression in fetched:
-        bits = fetched[expression]
-    elif known is None:
-        bits = facets.bits_of(_ids((await execute(dialect.IDS_SQL, expression))[0]["ids"]))
-    else:
-        bits, unknown = known
-        if unknown:
-            among = json.dumps(facets.ids_of(unknown))
-            found = _ids((await execute(dialect.IDS_AMONG_SQL, expression, among))[0]["ids"])
-            bits = (bits & ~unknown) | facets.bits_of(found)
-    if keep:
-        kept[expression] = (bits, 0)  # (re)inserted last: the least recently used go first
-        while len(kept) > MATCH_SETS_KEPT:
-            kept.pop(next(iter(kept)))
-    return bits
+def _matching(snapshot: facets.Snapshot, expression: engines.Expression) -> int:
+    """The resources whose document matches an expression, as a bitset (from the words in memory)."""
+    return snapshot.words.matching(expression)
 
 
 def _by_relevance(snapshot: facets.Snapshot, hits: int, weighted: list[tuple[int, int]], wanted: int) -> list[int]:
@@ -251,7 +199,6 @@ async def _search(query: SearchQuery, principal: Principal) -> tuple[SearchPage 
     collector pass never has to walk them (thousands of kept pages of objects made every full
     collection, and with it some requests, slower than computing the answer)."""
     validate_filters(query.filters)
-    dialect = _dialect()
     key = _cache_key(query, principal) if _cache_size else None
     async with current_engine().transaction():
         snapshot, generation, synonyms_generation = await facets.current_state()
@@ -280,31 +227,19 @@ async def _search(query: SearchQuery, principal: Principal) -> tuple[SearchPage 
         matched = 0 if parsed.uncovered_level and not terms else None  # only "vgs": nothing
         as_typed: list[int] = []  # per term: the resources matching it as typed
         per_term: list[int] = []  # per term: also through other spellings and typos
-        fetched: dict[str, int] = {}
         if terms:
             await _add_vocabulary(terms)
-            expressions = []
             for term in terms:
-                expressions.append(dialect.anywhere(term))
-                expressions += [dialect.anywhere(part) for part in term.parts]
-                if term.fallback:
-                    expressions.append(dialect.any_of(term.fallback))
-                if sort == "relevance":
-                    expressions += [dialect.in_field(term, check, field) for check, field, _ in CHECKS]
-                    if term.joined:
-                        expressions.append(dialect.any_of(term.joined))
-            fetched = await _prefetch(snapshot, dialect, expressions, keep)
-            for term in terms:
-                bits = await _matching(snapshot, dialect, dialect.anywhere(term), keep, fetched)
+                bits = _matching(snapshot, engines.anywhere(term))
                 if term.parts:  # matematikkspill: matematikk and spill
                     both = None
                     for part in term.parts:
-                        part_bits = await _matching(snapshot, dialect, dialect.anywhere(part), keep, fetched)
+                        part_bits = _matching(snapshot, engines.anywhere(part))
                         both = part_bits if both is None else both & part_bits
                     bits |= both or 0
                 as_typed.append(bits)
                 if term.fallback:
-                    bits |= await _matching(snapshot, dialect, dialect.any_of(term.fallback), keep, fetched)
+                    bits |= _matching(snapshot, engines.any_of(term.fallback))
                 per_term.append(bits)
                 matched = bits if matched is None else matched & bits
 
@@ -340,10 +275,10 @@ async def _search(query: SearchQuery, principal: Principal) -> tuple[SearchPage 
                 if partial:
                     weighted += [(bits, WORD_POINTS) for bits in per_term]
                 weighted += [(typed, AS_TYPED_POINTS) for typed, bits in zip(as_typed, per_term) if typed != bits]
-                weighted += [(await _matching(snapshot, dialect, dialect.in_field(term, check, field), keep, fetched),
-                              points) for term in terms for check, field, points in CHECKS]
-                weighted += [(await _matching(snapshot, dialect, dialect.any_of(term.joined), keep, fetched),
-                              JOINED_POINTS) for term in terms if term.joined]
+                weighted += [(_matching(snapshot, engines.in_field(term, check, field)), points)
+                             for term in terms for check, field, points in CHECKS]
+                weighted += [(_matching(snapshot, engines.any_of(term.joined)), JOINED_POINTS)
+                             for term in terms if term.joined]
             page_ids = _by_relevance(snapshot, hits, weighted, wanted)[query.offset:]
         else:
             page_ids = await _by_date(facets.ids_of(hits), DATE_SORTS[sort], query.limit, query.offset)

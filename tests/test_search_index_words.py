@@ -1,0 +1,63 @@
+"""The index's words in memory (catalogue.search.words): a copy brought up to date with changed
+documents answers every expression exactly as the words read afresh from the final documents."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from catalogue.search.words import ALL_FIELDS, SPARSE, Words
+
+VOCABULARY = ["matte", "matematikk", "matematikkspill", "lese", "lesing", "leseforståelse", "brøk", "brøkregning",
+              "_kkitametam", "_llips", "spill", "koding", "programmering", "norsk", "engelsk", "øving"]
+
+
+def _document(rng: random.Random) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(dict.fromkeys(rng.sample(VOCABULARY, rng.randint(0, 6)))) for _ in range(4))
+
+
+def _expressions() -> list:
+    out = []
+    for word in VOCABULARY:
+        for prefix in (False, True):
+            out.append(((ALL_FIELDS, ((word, prefix),)),))
+            out += [(((field,), ((word, prefix),)),) for field in range(4)]
+    out.append(((ALL_FIELDS, (("mat", True), ("les", True))), ((0,), (("brøk", False),))))
+    out.append(((ALL_FIELDS, (("finnesikke", True),)),))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_changed_words_answer_as_words_read_afresh(seed):
+    rng = random.Random(seed)
+    documents = {i: _document(rng) for i in rng.sample(range(1, 400), 150)}
+    # one word in many documents, so that its resources are a bitset, not a tuple, from the start
+    for i in list(documents)[:SPARSE + 10]:
+        name, *rest = documents[i]
+        documents[i] = (tuple(dict.fromkeys((*name, "kahoot"))), *rest)
+    words = Words.of(documents)
+    for _ in range(8):
+        changes = {}
+        for i in rng.sample(range(1, 420), 40):  # new, changed and removed resources
+            changes[i] = None if rng.random() < 0.3 else _document(rng)
+        words = words.changed(changes)
+        for i, document in changes.items():
+            if document is None:
+                documents.pop(i, None)
+            else:
+                documents[i] = document
+        fresh = Words.of(documents)
+        for expression in _expressions() + [((ALL_FIELDS, (("kahoot", False),)),)]:
+            assert words.matching(expression) == fresh.matching(expression), expression
+        assert set(words.lexemes) >= set(fresh.lexemes)
+
+
+def test_an_expression_matches_by_field_and_prefix():
+    words = Words.of({3: (("matematikk",), ("spill",), (), ()), 9: ((), (), (), ("matte", "_kkitametam"))})
+    assert words.matching(((ALL_FIELDS, (("mat", True),)),)) == (1 << 3) | (1 << 9)
+    assert words.matching((((0,), (("mat", True),)),)) == 1 << 3
+    assert words.matching((((0,), (("mat", False),)),)) == 0
+    assert words.matching((((3,), (("_kkita", True),)),)) == 1 << 9
+    assert words.matching(((ALL_FIELDS, (("spill", False),)),)) == 1 << 3
+    assert words.changed({3: None}).matching(((ALL_FIELDS, (("mat", True),)),)) == 1 << 9

@@ -175,12 +175,44 @@ async def write_transaction() -> AsyncIterator[None]:
     """A transaction for writes: IMMEDIATE on SQLite so concurrent writers queue on the lock
     instead of failing when they upgrade from a read lock."""
     engine = current_engine()
+    if isinstance(engine.current_transaction.get(), _ReadSession):
+        raise RuntimeError("a write inside read_session(): open the write transaction first")
     if is_sqlite(engine):
         async with engine.transaction(transaction_type=TransactionType.immediate):
             yield
     else:
         async with engine.transaction():
             yield
+
+
+class _ReadSession:
+    """Stands where Piccolo looks for the current transaction, so that every statement of a
+    read_session runs on its connection."""
+
+    __slots__ = ("connection",)
+
+    def __init__(self, connection) -> None:
+        self.connection = connection
+
+
+@contextlib.asynccontextmanager
+async def read_session() -> AsyncIterator[None]:
+    """Reads that belong together, on one connection: on SQLite a read transaction (one snapshot
+    of the database); on PostgreSQL a pooled connection without BEGIN and COMMIT, which at READ
+    COMMITTED would give each statement its own snapshot all the same, for two more round trips.
+    Inside a transaction already, its connection. For reads only: write_transaction refuses to
+    start inside one."""
+    engine = current_engine()
+    if is_sqlite(engine) or engine.current_transaction.get() is not None or not engine.pool:
+        async with engine.transaction():
+            yield
+        return
+    async with engine.pool.acquire() as connection:
+        token = engine.current_transaction.set(_ReadSession(connection))
+        try:
+            yield
+        finally:
+            engine.current_transaction.reset(token)
 
 
 async def start(engine: Engine, pool_size: int) -> None:

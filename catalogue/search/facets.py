@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -32,10 +33,19 @@ MAX_INCREMENTAL = 2000  # more changed resources than this: rebuild instead
 _BITS_OF_BYTE = [tuple(b for b in range(8) if value >> b & 1) for value in range(256)]
 
 
+_NONZERO = re.compile(rb"[^\x00]")
+
+
 def ids_of(bits: int) -> list[int]:
-    """The ids in a bitset, ascending."""
+    """The ids in a bitset, ascending. A sparse set's bytes are found by the regex engine, so it
+    costs its members rather than its length."""
     out: list[int] = []
     data = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
+    if bits.bit_count() * 16 < len(data):
+        for found in _NONZERO.finditer(data):
+            index = found.start()
+            out.extend([(index << 3) + b for b in _BITS_OF_BYTE[data[index]]])
+        return out
     for index, byte in enumerate(data):
         if byte:
             base = index << 3
@@ -51,6 +61,7 @@ class Snapshot:
     bitmaps: dict[Key, int] = field(default_factory=dict)
     _order: list[int] | None = None
     _rank: dict[int, int] | None = None
+    _values: dict[str, list[str]] | None = None
     # answers computed from exactly this generation (catalogue.search.listing), dropped with it
     results: OrderedDict[Any, bytes] = field(default_factory=OrderedDict)
     # the index's words (catalogue.search.words), of the same generation
@@ -66,7 +77,13 @@ class Snapshot:
         return bits
 
     def values(self, facet: str) -> list[str]:
-        return [value for f, value in self.bitmaps if f == facet]
+        """The values a facet has (once per snapshot: every search counts every facet's values)."""
+        if self._values is None:
+            values: dict[str, list[str]] = {}
+            for f, value in self.bitmaps:
+                values.setdefault(f, []).append(value)
+            self._values = values
+        return self._values.get(facet, [])
 
     def order(self) -> list[int]:
         """Every resource in name order (Norwegian, then id)."""
@@ -108,7 +125,7 @@ class Snapshot:
             bit = 1 << resource_id
             for key in keys:
                 self.bitmaps[key] = self.bitmaps.get(key, 0) | bit
-        self._order = self._rank = None
+        self._order = self._rank = self._values = None
 
 
 _CHUNK = 10_000  # resources read per statement when building from scratch
@@ -118,24 +135,29 @@ async def _load(ids: list[int] | None = None, after: int = 0, shared: dict[Key, 
                 ) -> dict[int, tuple[tuple[Key, ...], str]]:
     """Facet keys and name sort key of the resources ``ids``, or of the next _CHUNK resources
     after id ``after``. Facet values come aggregated, one string per resource, which keeps
-    memory small when every resource is read."""
+    memory small when every resource is read, and in their stored order (a page of the search
+    shows them from here)."""
     shared = {} if shared is None else shared  # one tuple per facet value, however many have it
-    aggregate = "group_concat(facet || ' ' || value, '|')" if is_sqlite(current_engine()) else \
-        "string_agg(facet || ' ' || value, '|')"
+
+    def ordered(where: str) -> str:
+        if is_sqlite(current_engine()):  # group_concat follows the order of its input
+            return ("SELECT resource, group_concat(f, '|') AS f FROM (SELECT resource, facet || ' ' || value AS f"
+                    f" FROM resource_facet WHERE {where} ORDER BY resource, facet, position, value) GROUP BY resource")
+        return ("SELECT resource, string_agg(facet || ' ' || value, '|' ORDER BY facet, position, value) AS f"
+                f" FROM resource_facet WHERE {where} GROUP BY resource")
+
     if ids is not None:
         marks = ", ".join("{}" for _ in ids)
         rows = await execute("SELECT r.id, r.kind, r.status, r.in_base_package, r.competence_aims, r.name, s.name_key FROM resource r"
                              f" LEFT JOIN resource_search s ON s.resource = r.id WHERE r.id IN ({marks})", *ids)
-        facet_rows = await execute(f"SELECT resource, {aggregate} AS f FROM resource_facet"
-                                   f" WHERE resource IN ({marks}) GROUP BY resource", *ids)
+        facet_rows = await execute(ordered(f"resource IN ({marks})"), *ids)
     else:
         rows = await execute("SELECT r.id, r.kind, r.status, r.in_base_package, r.competence_aims, r.name, s.name_key FROM resource r"
                              " LEFT JOIN resource_search s ON s.resource = r.id WHERE r.id > {}"
                              " ORDER BY r.id LIMIT {}", after, _CHUNK)
         if not rows:
             return {}
-        facet_rows = await execute(f"SELECT resource, {aggregate} AS f FROM resource_facet"
-                                   " WHERE resource > {} AND resource <= {} GROUP BY resource", after, rows[-1]["id"])
+        facet_rows = await execute(ordered("resource > {} AND resource <= {}"), after, rows[-1]["id"])
     values = {r["resource"]: r["f"] for r in facet_rows}
     out = {}
     for r in rows:

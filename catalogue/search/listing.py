@@ -26,7 +26,7 @@ import msgspec
 from dataclasses import dataclass
 from typing import Any
 
-from catalogue.db import current_engine, is_sqlite
+from catalogue.db import current_engine, is_sqlite, read_session
 from catalogue import domain
 from catalogue.observability import search_cache
 from catalogue.schemas import ResourceSummary
@@ -200,7 +200,7 @@ async def _search(query: SearchQuery, principal: Principal) -> tuple[SearchPage 
     collection, and with it some requests, slower than computing the answer)."""
     validate_filters(query.filters)
     key = _cache_key(query, principal) if _cache_size else None
-    async with current_engine().transaction():
+    async with read_session():
         snapshot, generation, synonyms_generation = await facets.current_state()
         keep = snapshot.generation == generation  # else computed from an older view: not kept
         if not keep:
@@ -282,7 +282,7 @@ async def _search(query: SearchQuery, principal: Principal) -> tuple[SearchPage 
             page_ids = _by_relevance(snapshot, hits, weighted, wanted)[query.offset:]
         else:
             page_ids = await _by_date(facets.ids_of(hits), DATE_SORTS[sort], query.limit, query.offset)
-        rows, values = await _rows(page_ids)
+        rows, values = await _rows(page_ids, snapshot if keep else None)
 
     visible = visible_statuses(principal)
     if visible is not None:  # never show what the caller may not see, even from a stale index
@@ -345,11 +345,28 @@ async def _by_date(ids: list[int], order: str, limit: int, offset: int) -> list[
 _FIELD_OF = {facet: name for name, facet in domain.FACET_FIELDS.items()}
 
 
-async def _rows(ids: list[int]) -> tuple[list[dict[str, Any]], dict[int, dict[str, list[str]]]]:
+async def _rows(ids: list[int], snapshot: facets.Snapshot | None = None,
+                ) -> tuple[list[dict[str, Any]], dict[int, dict[str, list[str]]]]:
     """The page's rows in the order of ``ids`` and each one's facet values by API field name, in
-    their stored order (as catalogue.facet_values gives them), read in one statement."""
+    their stored order (as catalogue.facet_values gives them), read in one statement. With a
+    ``snapshot`` of the generation the caller's transaction sees, the values come from its keys
+    (they are the same, and reading them cost a third of an uncached search)."""
     if not ids:
         return [], {}
+    if snapshot is not None:
+        rows = await execute(
+            "SELECT r.id, r.name, r.kind, r.status, r.in_base_package, r.restrictions, r.url, r.is_demo, r.version,"
+            " v.name AS vendor_name FROM resource r LEFT JOIN vendor v ON v.id = r.vendor"
+            f" WHERE r.id IN ({', '.join('{}' for _ in ids)})", *ids)
+        values = {}
+        for r in rows:
+            own = values[r["id"]] = {f: [] for f in domain.FACET_FIELDS}
+            for facet, value in snapshot.keys_of.get(r["id"], ()):
+                name = _FIELD_OF.get(facet)
+                if name is not None:
+                    own[name].append(value)
+        by_id = {r["id"]: r for r in rows}
+        return [by_id[i] for i in ids if i in by_id], values
     aggregate = ("(SELECT group_concat(f, '|') FROM (SELECT facet || ' ' || value AS f FROM resource_facet"
                  " WHERE resource = r.id ORDER BY facet, position, value))") if is_sqlite(current_engine()) else \
         ("(SELECT string_agg(facet || ' ' || value, '|' ORDER BY facet, position, value) FROM resource_facet"

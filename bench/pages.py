@@ -1,4 +1,4 @@
-"""Server time and weight of the main pages at N resources (issue 6's targets: p95 at most 50 ms
+"""Server time and weight of the main pages at N resources (the pages' targets: p95 at most 50 ms
 with one user, under 100 KB per page before images), each against the /health baseline measured in
 the same run.
 

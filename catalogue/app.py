@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 
@@ -93,8 +94,12 @@ def create_app(settings: Settings | None = None, *, http_transport: httpx.AsyncB
             app.state.oidc = OidcClient(settings, http)
         app.state.scheduler = scheduler_running(settings)
         await app.state.scheduler.__aenter__()
+        app.state.search_warm = asyncio.create_task(listing.warm())
 
     async def disconnect(app: Litestar) -> None:
+        warm = app.state.get("search_warm")
+        if warm is not None:  # let it finish: a query of it may be running on the database's thread
+            await warm
         if app.state.get("scheduler") is not None:
             await app.state.scheduler.__aexit__(None, None, None)
         if app.state.http is not None:

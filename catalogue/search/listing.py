@@ -19,8 +19,10 @@ bitmaps: only the documents of the resources changed since are read again."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
+import logging
 
 import msgspec
 from dataclasses import dataclass
@@ -46,6 +48,8 @@ from catalogue.visibility import (
     visible_statuses,
     wanted_statuses,
 )
+
+logger = logging.getLogger(__name__)
 
 # facet in the API → the filter it leaves out when counting (level and band are one filter)
 FACET_FILTER = {"level": "level", "band": "level", "subject": "subject", "kindergarten_area": "kindergarten_area",
@@ -177,6 +181,19 @@ def _visible(snapshot: facets.Snapshot, filters: ResourceFilters, principal: Pri
 # word matched as typed more than one matched only through another spelling or a typo.
 WORD_POINTS, AS_TYPED_POINTS = 1000, 100
 JOINED_POINTS = 3  # the hyphenated word as typed (e-bøker), over its last part only
+
+
+async def warm() -> None:
+    """Read the facet bitmaps and the index's words into memory (at start, so that the first search
+    does not wait for them: seconds at 100,000 resources). A database not yet migrated is left to
+    the first search."""
+    try:
+        async with read_session():
+            await facets.current_state()
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a warm-up never stops the service
+        logger.info("search not warmed at start: %s", exc)
 
 
 async def search_resources(query: SearchQuery, principal: Principal) -> SearchPage:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 import sys
+from array import array
 from typing import Iterable
 
 from catalogue.db import current_engine, is_sqlite
@@ -26,7 +27,9 @@ from catalogue.search.sql import execute
 FIELDS = ("name", "meta", "taxonomy", "body")
 FIELD_INDEX = {name: index for index, name in enumerate(FIELDS)}
 ALL_FIELDS = (0, 1, 2, 3)
-SPARSE = 48  # at most this many resources: a tuple of ids, else a bitset
+# A lexeme's resources are kept as a bitset once there are more of them than this, or than one in
+# 64 of the resource ids (a sorted array of ids costs 4 bytes each, a bitset an eighth of a byte per id)
+SPARSE = 48
 _CHUNK = 5_000  # documents read per statement when reading them all
 
 # An expression: clauses of (fields, ((lexeme, is_prefix), ...)); its resources are those with any
@@ -47,73 +50,138 @@ def bits_of(ids: Iterable[int]) -> int:
     return int.from_bytes(buffer, "little")
 
 
+class _Lexemes:
+    """Every lexeme seen, numbered: a document is kept as an array of numbers (4 bytes per lexeme
+    instead of a reference and a tuple's share). Only ever added to, so every Words shares one."""
+
+    __slots__ = ("numbers", "names")
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, int] = {}
+        self.names: list[str] = []
+
+    def number(self, lexeme: str) -> int:
+        number = self.numbers.get(lexeme)
+        if number is None:
+            number = self.numbers[lexeme] = len(self.names)
+            self.names.append(lexeme)
+        return number
+
+
+def _encoded(document: Document, table: _Lexemes) -> bytes:
+    return array("I", [table.number(lexeme) << 2 | field for field, lexemes in enumerate(document)
+                       for lexeme in lexemes]).tobytes()
+
+
+def _one(resource_id: int) -> int:
+    """The resources of a lexeme only one resource has: its id, negated (a bitset is never negative;
+    an array of one id would cost three times the memory, and most lexemes are such)."""
+    return -1 - resource_id
+
+
+def _ids(value: int | array) -> Iterable[int]:
+    return (-1 - value,) if isinstance(value, int) else value
+
+
+class _Builder:
+    """Words made from documents given one at a time (so that their strings need not all be held)."""
+
+    def __init__(self) -> None:
+        self.table = _Lexemes()
+        self.collected: tuple[dict[str, int | array], ...] = ({}, {}, {}, {})
+        self.documents: dict[int, bytes] = {}
+
+    def add(self, resource_id: int, document: Document) -> None:
+        """Add a document (resources in ascending order of id)."""
+        for field, lexemes in enumerate(document):
+            postings = self.collected[field]
+            for lexeme in lexemes:
+                ids = postings.get(lexeme)
+                if ids is None:
+                    postings[lexeme] = _one(resource_id)  # most lexemes stay so
+                elif isinstance(ids, int):
+                    postings[lexeme] = array("I", (-1 - ids, resource_id))
+                else:
+                    ids.append(resource_id)
+        self.documents[resource_id] = _encoded(document, self.table)
+
+    def words(self) -> "Words":
+        dense_from = max(SPARSE, max(self.documents, default=0) // 64)
+        for field in self.collected:  # in place, so that the arrays made dense go as they are replaced
+            for lexeme, ids in field.items():
+                if not isinstance(ids, int) and len(ids) > dense_from:
+                    field[lexeme] = bits_of(ids)
+        lexemes = sorted({lexeme for field in self.collected for lexeme in field})
+        return Words(self.collected, lexemes, self.documents, self.table, dense_from)  # type: ignore[arg-type]
+
+
 class Words:
     """The lexemes of every document, by field. Never changed once shared: ``changed`` makes a copy."""
 
-    __slots__ = ("postings", "lexemes", "documents")
+    __slots__ = ("postings", "lexemes", "documents", "table", "dense_from")
 
-    def __init__(self, postings: tuple[dict, dict, dict, dict], lexemes: list[str],
-                 documents: dict[int, Document]) -> None:
-        self.postings = postings  # per field: lexeme → bitset (int) or tuple of ids
+    def __init__(self, postings: tuple[dict, dict, dict, dict], lexemes: list[str], documents: dict[int, bytes],
+                 table: _Lexemes, dense_from: int) -> None:
+        # per field: lexeme → bitset (an int ≥ 0), one resource (its id negated, < 0) or a sorted array of ids
+        self.postings = postings
         self.lexemes = lexemes  # every lexeme of any field, sorted (prefixes are ranges of it)
-        self.documents = documents  # resource id → its lexemes per field (to take them out again)
+        self.documents = documents  # resource id → its lexemes (numbered) with their fields, to take out again
+        self.table = table
+        self.dense_from = dense_from
 
     @classmethod
     def of(cls, documents: dict[int, Document]) -> "Words":
-        collected: tuple[dict[str, list[int]], ...] = ({}, {}, {}, {})
+        builder = _Builder()
         for resource_id in sorted(documents):
-            for field, lexemes in enumerate(documents[resource_id]):
-                postings = collected[field]
-                for lexeme in lexemes:
-                    ids = postings.get(lexeme)
-                    if ids is None:
-                        postings[lexeme] = [resource_id]
-                    else:
-                        ids.append(resource_id)
-        postings = tuple({lexeme: (tuple(ids) if len(ids) <= SPARSE else bits_of(ids)) for lexeme, ids in field.items()}
-                         for field in collected)
-        lexemes = sorted({lexeme for field in collected for lexeme in field})
-        return cls(postings, lexemes, documents)  # type: ignore[arg-type]
+            builder.add(resource_id, documents[resource_id])
+        return builder.words()
 
     def changed(self, documents: dict[int, Document | None]) -> "Words":
         """A copy with the documents of some resources replaced (None: the resource is gone)."""
         postings = tuple(dict(field) for field in self.postings)
         own = dict(self.documents)
+        names = self.table.names
         new_lexemes: set[str] = set()
         for resource_id, document in documents.items():
             old = own.pop(resource_id, None)
             if old is not None:
                 mask = ~(1 << resource_id)
-                for field, lexemes in enumerate(old):
-                    for lexeme in lexemes:
-                        value = postings[field].get(lexeme)
-                        if isinstance(value, int):
-                            value &= mask
-                        elif value is not None:
-                            value = tuple(i for i in value if i != resource_id)
-                        if value:
-                            postings[field][lexeme] = value
-                        else:
-                            postings[field].pop(lexeme, None)
+                codes = array("I")
+                codes.frombytes(old)
+                for code in codes:
+                    field, lexeme = code & 3, names[code >> 2]
+                    value = postings[field].get(lexeme)
+                    if value is None:
+                        continue
+                    if isinstance(value, int) and value >= 0:
+                        value &= mask
+                    else:
+                        rest = [i for i in _ids(value) if i != resource_id]
+                        value = array("I", rest) if len(rest) > 1 else _one(rest[0]) if rest else 0
+                    if value:
+                        postings[field][lexeme] = value
+                    else:
+                        postings[field].pop(lexeme, None)
             if document is None:
                 continue
-            own[resource_id] = document
+            own[resource_id] = _encoded(document, self.table)
             for field, lexemes in enumerate(document):
                 for lexeme in lexemes:
                     value = postings[field].get(lexeme)
                     if value is None:
-                        postings[field][lexeme] = (resource_id,)
+                        postings[field][lexeme] = _one(resource_id)
                         new_lexemes.add(lexeme)
-                    elif isinstance(value, int):
+                    elif isinstance(value, int) and value >= 0:
                         postings[field][lexeme] = value | (1 << resource_id)
-                    elif resource_id not in value:
-                        ids = sorted((*value, resource_id))
-                        postings[field][lexeme] = tuple(ids) if len(ids) <= SPARSE else bits_of(ids)
+                    elif resource_id not in _ids(value):
+                        ids = array("I", _ids(value))
+                        bisect.insort(ids, resource_id)
+                        postings[field][lexeme] = bits_of(ids) if len(ids) > self.dense_from else ids
         lexemes = self.lexemes
         missing = [lexeme for lexeme in new_lexemes if not _holds(lexemes, lexeme)]
         if missing:
             lexemes = sorted([*lexemes, *missing])
-        return Words(postings, lexemes, own)  # type: ignore[arg-type]
+        return Words(postings, lexemes, own, self.table, self.dense_from)  # type: ignore[arg-type]
 
     def matching(self, expression: Expression) -> int:
         """The resources an expression matches, as a bitset (the few ids of rare lexemes are
@@ -137,10 +205,12 @@ class Words:
                         value = own.get(word)
                         if value is None:
                             continue
-                        if isinstance(value, int):
+                        if not isinstance(value, int):
+                            few.extend(value)
+                        elif value >= 0:
                             bits |= value
                         else:
-                            few.extend(value)
+                            few.append(-1 - value)
         return bits | bits_of(few) if few else bits
 
 
@@ -166,16 +236,16 @@ def _select(where: str) -> str:
 
 async def load_all() -> Words:
     """Every document, read in chunks."""
-    documents: dict[int, Document] = {}
+    builder = _Builder()
     after = 0
     while True:
         rows = await execute(_select("{id} > {{}}") + " ORDER BY id LIMIT {}", after, _CHUNK)
         if not rows:
             break
         for row in rows:
-            documents[int(row["id"])] = _document(row)
+            builder.add(int(row["id"]), _document(row))
         after = int(rows[-1]["id"])
-    return Words.of(documents)
+    return builder.words()
 
 
 async def load(ids: list[int]) -> dict[int, Document | None]:

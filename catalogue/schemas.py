@@ -352,6 +352,7 @@ class Health(Struct, kw_only=True):
     status: str
     database: Optional[str] = None
     migrations: Optional[str] = None  # "ok", or how many of this version's migrations are not applied
+    search: Optional[str] = None  # "ok", or "warming" while the worker reads the search's bitmaps and words
 
 
 def to_builtins(value) -> object:

@@ -74,8 +74,8 @@ def test_pages_show_norwegian_error_pages(api):
 
 
 def test_health_and_ready(api):
-    assert api.get("/health").json() == {"status": "ok", "database": None, "migrations": None}
-    assert api.get("/ready").json() == {"status": "ok", "database": "ok", "migrations": "ok"}
+    assert api.get("/health").json() == {"status": "ok", "database": None, "migrations": None, "search": None}
+    assert api.get("/ready").json() == {"status": "ok", "database": "ok", "migrations": "ok", "search": "ok"}
 
 
 def test_rules_reject_unknown_roles():

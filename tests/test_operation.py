@@ -125,7 +125,7 @@ def test_the_request_log_names_the_user_by_id_and_never_the_token(api, caplog):
 
 
 def test_ready_reports_a_database_with_migrations_missing(api, monkeypatch):
-    assert api.get("/ready").json() == {"status": "ok", "database": "ok", "migrations": "ok"}
+    assert api.get("/ready").json() == {"status": "ok", "database": "ok", "migrations": "ok", "search": "ok"}
     from piccolo.apps.migrations.tables import Migration
 
     async def forget_one() -> None:
@@ -136,5 +136,5 @@ def test_ready_reports_a_database_with_migrations_missing(api, monkeypatch):
     monkeypatch.setattr(catalogue.migrate, "_up_to_date", False)
     response = api.get("/ready")
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "database": "ok", "migrations": "1 pending"}
+    assert response.json() == {"status": "unavailable", "database": "ok", "migrations": "1 pending", "search": None}
     assert api.get("/health").status_code == 200  # the process itself is fine

@@ -16,8 +16,9 @@ async def health() -> Health:
 
 
 @get("/ready", opt=rule(PUBLIC), tags=["system"],
-     summary="The database answers and its schema is the one this version of the service expects")
-async def ready() -> Response[Health]:
+     summary="The database answers, its schema is the one this version of the service expects, and the"
+             " search is in memory")
+async def ready(request: Request) -> Response[Health]:
     try:
         await Level.raw("SELECT 1 AS ok")
     except Exception:  # any failure to reach the database means not ready
@@ -29,7 +30,11 @@ async def ready() -> Response[Health]:
     if pending:
         return Response(Health(status="unavailable", database="ok", migrations=f"{len(pending)} pending"),
                         status_code=503)
-    return Response(Health(status="ok", database="ok", migrations="ok"))
+    warm = request.app.state.get("search_warm")
+    if warm is not None and not warm.done():  # a proxy sends nothing here until the search is fast
+        return Response(Health(status="unavailable", database="ok", migrations="ok", search="warming"),
+                        status_code=503)
+    return Response(Health(status="ok", database="ok", migrations="ok", search="ok"))
 
 
 @get("/.well-known/jwks.json", opt=rule(PUBLIC), tags=["system"], summary="Public keys of our tokens")

@@ -30,7 +30,7 @@ ALL_FIELDS = (0, 1, 2, 3)
 # A lexeme's resources are kept as a bitset once there are more of them than this, or than one in
 # 64 of the resource ids (a sorted array of ids costs 4 bytes each, a bitset an eighth of a byte per id)
 SPARSE = 48
-_CHUNK = 5_000  # documents read per statement when reading them all
+_CHUNK = 1_000  # documents read per statement when reading them all (between them requests are served)
 
 # An expression: clauses of (fields, ((lexeme, is_prefix), ...)); its resources are those with any
 # of the lexemes (or, for a prefix, a lexeme starting with it) in any of the clause's fields.

@@ -61,3 +61,21 @@ def test_an_expression_matches_by_field_and_prefix():
     assert words.matching((((3,), (("_kkita", True),)),)) == 1 << 9
     assert words.matching(((ALL_FIELDS, (("spill", False),)),)) == 1 << 3
     assert words.changed({3: None}).matching(((ALL_FIELDS, (("mat", True),)),)) == 1 << 9
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_name_order_brought_up_to_date_is_the_order_sorted_afresh(seed):
+    from catalogue.search.facets import Snapshot
+
+    rng = random.Random(seed)
+    names = ["Ål", "Zebra", "ørret", "Ærfugl", "apple", "Banan", "banan", "Kahoot"]
+    snapshot = Snapshot(generation=1)
+    snapshot.apply({i: ((("kind", "app"),), rng.choice(names)) for i in range(1, 60)}, [])
+    order = snapshot.order()
+    for generation in range(2, 8):
+        changed = rng.sample(range(1, 80), 12)
+        rows = {i: ((("kind", "app"),), rng.choice(names)) for i in changed[:8]}
+        removed = [i for i in changed[8:] if i not in rows]
+        snapshot.apply(rows, removed, order)
+        order = snapshot.order()
+        assert order == sorted(snapshot.name_keys, key=lambda i: (snapshot.name_keys[i], i))

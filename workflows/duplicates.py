@@ -5,7 +5,9 @@ shown across units."""
 
 from __future__ import annotations
 
+import collections
 import difflib
+import functools
 import json
 import re
 import unicodedata
@@ -20,12 +22,14 @@ from workflows.service import can_see
 SIMILARITY = 0.82
 
 
+@functools.lru_cache(maxsize=100_000)  # every proposal compares against every name in the catalogue
 def normalise_name(name: str) -> str:
     text = unicodedata.normalize("NFKC", name).casefold()
     text = re.sub(r"[^\wæøå]+", " ", text)
     return " ".join(w for w in text.split() if w not in {"as", "asa", "the", "app", "appen"})
 
 
+@functools.lru_cache(maxsize=100_000)
 def normalise_url(url: str | None) -> str:
     if not url:
         return ""
@@ -33,6 +37,11 @@ def normalise_url(url: str | None) -> str:
     host = (parts.hostname or "").casefold().removeprefix("www.")
     path = parts.path.rstrip("/").casefold()
     return f"{host}{path}"
+
+
+@functools.lru_cache(maxsize=100_000)
+def _letter_counts(name: str) -> dict[str, int]:
+    return dict(collections.Counter(name))
 
 
 def _draft_visible(row: dict, principal: Principal) -> bool:
@@ -62,6 +71,25 @@ async def find_duplicates(name: str, url: str | None, vendor: str | None,
         " WHERE r.status NOT IN ({}, {})",
         "archived", "rejected")
     found = []
+    # the proposed name is the matcher's second sequence: what it learns of it is kept between rows
+    matcher = difflib.SequenceMatcher(None, "", wanted_name)
+    wanted_counts = _letter_counts(wanted_name)
+
+    def similar(candidate: str) -> bool:
+        if candidate == wanted_name or (len(wanted_name) >= 5 and (wanted_name in candidate or candidate in wanted_name)):
+            return True
+        # ratio() is 2·matches/(sum of the lengths), and the matches are at most the letters the two
+        # share (quick_ratio's bound, here from counts kept per name): most names are ruled out so
+        total = len(candidate) + len(wanted_name)
+        if 2 * min(len(candidate), len(wanted_name)) < SIMILARITY * total:
+            return False
+        counts = _letter_counts(candidate)
+        shared = sum(min(n, counts.get(letter, 0)) for letter, n in wanted_counts.items())
+        if 2 * shared < SIMILARITY * total:
+            return False
+        matcher.set_seq1(candidate)
+        return matcher.ratio() >= SIMILARITY
+
     for row in rows:
         if row["id"] == exclude_resource_id:
             continue
@@ -69,10 +97,7 @@ async def find_duplicates(name: str, url: str | None, vendor: str | None,
             continue
         reasons = []
         candidate = normalise_name(row["name"])
-        if candidate and wanted_name and (candidate == wanted_name or
-                                          difflib.SequenceMatcher(None, candidate, wanted_name).ratio() >= SIMILARITY
-                                          or (len(wanted_name) >= 5 and (wanted_name in candidate
-                                                                         or candidate in wanted_name))):
+        if candidate and wanted_name and similar(candidate):
             reasons.append("similar_name")
         if wanted_url and normalise_url(row["url"]) == wanted_url:
             reasons.append("same_url")

@@ -13,6 +13,7 @@ far behind). Every worker so answers from what is committed, like a query would.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import json
 import re
 from collections import OrderedDict
@@ -110,10 +111,24 @@ class Snapshot:
                     break
         return out
 
-    def apply(self, rows: dict[int, tuple[tuple[Key, ...], str]], removed: Iterable[int]) -> None:
+    def apply(self, rows: dict[int, tuple[tuple[Key, ...], str]], removed: Iterable[int],
+              order: list[int] | None = None) -> None:
         """Replace what is known of some resources (``rows``: id → (keys, name key)) and forget
-        ``removed``."""
-        for resource_id in [*rows, *removed]:
+        ``removed``. ``order``: the name order before the change, brought up to date here (sorting
+        every resource again cost 11 ms at 10,000 on every change)."""
+        changed = [*rows, *removed]
+        if order is not None:
+            order = list(order)
+            for resource_id in changed:
+                if resource_id in self.name_keys:
+                    name_key = self.name_keys[resource_id]
+                    position = bisect.bisect_left(order, (name_key, resource_id),
+                                                  key=lambda i: (self.name_keys[i], i))
+                    if position < len(order) and order[position] == resource_id:
+                        del order[position]
+                    else:
+                        order.remove(resource_id)
+        for resource_id in changed:
             old = self.keys_of.pop(resource_id, ())
             self.name_keys.pop(resource_id, None)
             mask = ~(1 << resource_id)
@@ -125,7 +140,11 @@ class Snapshot:
             bit = 1 << resource_id
             for key in keys:
                 self.bitmaps[key] = self.bitmaps.get(key, 0) | bit
-        self._order = self._rank = self._values = None
+        if order is not None:
+            for resource_id in rows:
+                bisect.insort(order, resource_id, key=lambda i: (self.name_keys[i], i))
+        self._order = order
+        self._rank = self._values = None
 
 
 _CHUNK = 10_000  # resources read per statement when building from scratch
@@ -266,7 +285,7 @@ async def _refreshed(engine: Any, generation: int) -> Snapshot:
             # a copy, so requests still reading the older snapshot are not disturbed
             previous = snapshot
             snapshot = Snapshot(generation, dict(snapshot.keys_of), dict(snapshot.name_keys), dict(snapshot.bitmaps))
-            snapshot.apply(rows, [i for i in changed if i not in rows])
+            snapshot.apply(rows, [i for i in changed if i not in rows], previous._order)
             snapshot.words = previous.words.changed(await index_words.load(changed)) if changed else previous.words
         _keep(engine, snapshot)
         return snapshot

@@ -14,8 +14,9 @@ from urllib.parse import urlsplit
 
 from rapidfuzz import fuzz, process
 
+from catalogue.db import current_engine, is_sqlite
+from catalogue.search.sql import execute
 from catalogue.security.access import Principal
-from catalogue.tables import Resource
 from catalogue.visibility import can_see_unpublished
 from workflows.schemas import Duplicate
 from workflows.service import can_see
@@ -40,6 +41,32 @@ def normalise_url(url: str | None) -> str:
     return f"{host}{path}"
 
 
+async def _similar_names(wanted: str) -> set[int]:
+    """The resources (not archived or rejected) whose name is like ``wanted``: the same once
+    normalised, one containing the other (five letters or more), or difflib's ratio at least
+    SIMILARITY. Only ids and names are read, and rapidfuzz (in C) picks the names that can reach
+    the ratio at all: difflib's counts matching blocks, never more than the longest common
+    subsequence rapidfuzz's counts, so difflib decides only for those."""
+    if not wanted:
+        return set()
+    rows = await execute("SELECT id, name FROM resource WHERE status NOT IN ({}, {})", "archived", "rejected")
+    names = [normalise_name(row["name"]) for row in rows]
+    close = {index for _, _, index in process.extract(wanted, names, scorer=fuzz.ratio,
+                                                      score_cutoff=SIMILARITY * 100, limit=None)}
+    matcher = difflib.SequenceMatcher(None, "", wanted)  # what it learns of ``wanted`` is kept between names
+    found = set()
+    for index, candidate in enumerate(names):
+        if not candidate:
+            continue
+        if candidate == wanted or (len(wanted) >= 5 and (wanted in candidate or candidate in wanted)):
+            found.add(rows[index]["id"])
+        elif index in close:
+            matcher.set_seq1(candidate)
+            if matcher.ratio() >= SIMILARITY:
+                found.add(rows[index]["id"])
+    return found
+
+
 def _draft_visible(row: dict, principal: Principal) -> bool:
     """A draft as its case shows it: to insiders, its proposer and the ICT mentors of its units."""
     if can_see_unpublished(principal):
@@ -59,39 +86,36 @@ async def find_duplicates(name: str, url: str | None, vendor: str | None,
                           exclude_resource_id: int | None = None, *, principal: Principal) -> list[Duplicate]:
     wanted_name, wanted_url = normalise_name(name), normalise_url(url)
     wanted_vendor = (vendor or "").strip().casefold()
-    rows = await Resource.raw(
+    similar_ids = await _similar_names(wanted_name)
+    # the rows that may be duplicates: a similar name, the same vendor, or the URL's host in theirs
+    clauses, args = [], ["archived", "rejected"]
+    if similar_ids:  # any number of them, as one argument
+        clauses.append("r.id IN (SELECT value FROM json_each({}))" if is_sqlite(current_engine())
+                       else "r.id = ANY({}::int[])")
+        args.append(json.dumps(sorted(similar_ids)) if is_sqlite(current_engine()) else sorted(similar_ids))
+    if wanted_vendor:
+        clauses.append("v.name_key = {}")
+        args.append(wanted_vendor)
+    if wanted_url:
+        host = wanted_url.split("/", 1)[0]
+        clauses.append("LOWER(r.url) LIKE {} ESCAPE '!'")
+        args.append("%" + host.replace("!", "!!").replace("%", "!%").replace("_", "!_") + "%")
+    if not clauses:
+        return []
+    rows = await execute(
         "SELECT r.id, r.name, r.status, r.url, v.name AS vendor_name, v.name_key,"
         " c.id AS open_case, c.proposer AS case_proposer, c.proposer_units AS case_units"
         " FROM resource r LEFT JOIN vendor v ON v.id = r.vendor"
         " LEFT JOIN workflow_case c ON c.resource = r.id AND c.closed_at IS NULL"
-        " WHERE r.status NOT IN ({}, {})",
-        "archived", "rejected")
+        f" WHERE r.status NOT IN ({{}}, {{}}) AND ({' OR '.join(clauses)})", *args)
     found = []
-    # the proposed name is the matcher's second sequence: what it learns of it is kept between rows
-    matcher = difflib.SequenceMatcher(None, "", wanted_name)
-    names = [normalise_name(row["name"]) for row in rows]
-    # difflib's ratio counts matching blocks, never more than the longest common subsequence that
-    # rapidfuzz's ratio counts: the names rapidfuzz puts below the threshold (in C, all at once)
-    # cannot reach it with difflib either, which decides for the rest
-    close = {index for _, _, index in process.extract(
-        wanted_name, names, scorer=fuzz.ratio, score_cutoff=SIMILARITY * 100, limit=None)} if wanted_name else set()
-
-    def similar(index: int, candidate: str) -> bool:
-        if candidate == wanted_name or (len(wanted_name) >= 5 and (wanted_name in candidate or candidate in wanted_name)):
-            return True
-        if index not in close:
-            return False
-        matcher.set_seq1(candidate)
-        return matcher.ratio() >= SIMILARITY
-
-    for index, row in enumerate(rows):
+    for row in rows:
         if row["id"] == exclude_resource_id:
             continue
         if row["status"] == "draft" and not _draft_visible(row, principal):
             continue
         reasons = []
-        candidate = names[index]
-        if candidate and wanted_name and similar(index, candidate):
+        if row["id"] in similar_ids:
             reasons.append("similar_name")
         if wanted_url and normalise_url(row["url"]) == wanted_url:
             reasons.append("same_url")

@@ -102,7 +102,9 @@ def _refs(node: Any, rename: dict[str, str]) -> Any:
 
 def _msgspec_components(components: dict[str, Any]) -> None:
     """Replace the framework's schemas of the service's structs by msgspec's (which validates them)."""
-    _, found = msgspec.json.schema_components(_structs(components), ref_template="#/components/schemas/{name}")
+    structs = _structs(components)
+    refs, found = msgspec.json.schema_components(structs, ref_template="#/components/schemas/{name}")
+    named = {struct: ref["$ref"].rsplit("/", 1)[1] for struct, ref in zip(structs, refs)}  # msgspec's names
     rename: dict[str, str] = {}
     for name, schema in found.items():
         short = name.rsplit(".", 1)[-1]
@@ -113,14 +115,14 @@ def _msgspec_components(components: dict[str, Any]) -> None:
                 break
         else:
             rename[name] = name.replace(".", "_")
-    keys = _dict_keys(_structs(components))
+    keys = _dict_keys(named)
     for name, schema in found.items():
         for field, values in keys.get(name, {}).items():
             schema["properties"][field]["propertyNames"] = {"enum": values}
         target = rename[name]
         title = components.get(target, {}).get("title", schema.get("title"))
         components[target] = {**_refs(schema, rename), **({"title": title} if title else {})}
-    forms = [{"$ref": f"#/components/schemas/{rename[form.__name__]}"} for form in FORMS.values()]
+    forms = [{"$ref": f"#/components/schemas/{rename[named[form]]}"} for form in FORMS.values()]
     for struct, field in STEP_FORMS:
         properties = components.get(struct, {}).get("properties", {})
         if field in properties:
@@ -129,15 +131,11 @@ def _msgspec_components(components: dict[str, Any]) -> None:
                                  "anyOf": forms + ([{"type": "null"}] if nullable else [])}
 
 
-def _dict_keys(structs: list[type]) -> dict[str, dict[str, list]]:
-    """Per struct (named as msgspec names it), the fields that are dicts keyed by a fixed set of
-    values (msgspec's schema does not say which keys it takes)."""
+def _dict_keys(named: dict[type, str]) -> dict[str, dict[str, list]]:
+    """Per struct (by its name in msgspec's components), the fields that are dicts keyed by a fixed
+    set of values (msgspec's schema does not say which keys it takes)."""
     found: dict[str, dict[str, list]] = {}
-    names = {}
-    for struct in structs:
-        names.setdefault(struct.__name__, []).append(struct)
-    for struct in structs:
-        name = struct.__name__ if len(names[struct.__name__]) == 1 else f"{struct.__module__}.{struct.__name__}"
+    for struct, name in named.items():
         info = msgspec.inspect.type_info(struct)
         for field in getattr(info, "fields", ()):
             kind = field.type

@@ -31,7 +31,6 @@ def normalise_name(name: str) -> str:
     return " ".join(w for w in text.split() if w not in {"as", "asa", "the", "app", "appen"})
 
 
-@functools.lru_cache(maxsize=100_000)
 def normalise_url(url: str | None) -> str:
     if not url:
         return ""

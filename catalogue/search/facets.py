@@ -121,13 +121,7 @@ class Snapshot:
             order = list(order)
             for resource_id in changed:
                 if resource_id in self.name_keys:
-                    name_key = self.name_keys[resource_id]
-                    position = bisect.bisect_left(order, (name_key, resource_id),
-                                                  key=lambda i: (self.name_keys[i], i))
-                    if position < len(order) and order[position] == resource_id:
-                        del order[position]
-                    else:
-                        order.remove(resource_id)
+                    order.remove(resource_id)
         for resource_id in changed:
             old = self.keys_of.pop(resource_id, ())
             self.name_keys.pop(resource_id, None)

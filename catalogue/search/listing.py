@@ -370,36 +370,29 @@ async def _rows(ids: list[int], snapshot: facets.Snapshot | None = None,
     (they are the same, and reading them cost a third of an uncached search)."""
     if not ids:
         return [], {}
-    if snapshot is not None:
-        rows = await execute(
-            "SELECT r.id, r.name, r.kind, r.status, r.in_base_package, r.restrictions, r.url, r.is_demo, r.version,"
-            " v.name AS vendor_name FROM resource r LEFT JOIN vendor v ON v.id = r.vendor"
-            f" WHERE r.id IN ({', '.join('{}' for _ in ids)})", *ids)
-        values = {}
-        for r in rows:
-            own = values[r["id"]] = {f: [] for f in domain.FACET_FIELDS}
-            for facet, value in snapshot.keys_of.get(r["id"], ()):
-                name = _FIELD_OF.get(facet)
-                if name is not None:
-                    own[name].append(value)
-        by_id = {r["id"]: r for r in rows}
-        return [by_id[i] for i in ids if i in by_id], values
-    aggregate = ("(SELECT group_concat(f, '|') FROM (SELECT facet || ' ' || value AS f FROM resource_facet"
-                 " WHERE resource = r.id ORDER BY facet, position, value))") if is_sqlite(current_engine()) else \
-        ("(SELECT string_agg(facet || ' ' || value, '|' ORDER BY facet, position, value) FROM resource_facet"
-         " WHERE resource = r.id)")
+    facets_column = ""
+    if snapshot is None:
+        facets_column = (", (SELECT group_concat(f, '|') FROM (SELECT facet || ' ' || value AS f FROM resource_facet"
+                         " WHERE resource = r.id ORDER BY facet, position, value)) AS facets"
+                         if is_sqlite(current_engine()) else
+                         ", (SELECT string_agg(facet || ' ' || value, '|' ORDER BY facet, position, value)"
+                         " FROM resource_facet WHERE resource = r.id) AS facets")
     rows = await execute(
         "SELECT r.id, r.name, r.kind, r.status, r.in_base_package, r.restrictions, r.url, r.is_demo, r.version,"
-        f" v.name AS vendor_name, {aggregate} AS facets FROM resource r LEFT JOIN vendor v ON v.id = r.vendor"
+        f" v.name AS vendor_name{facets_column} FROM resource r LEFT JOIN vendor v ON v.id = r.vendor"
         f" WHERE r.id IN ({', '.join('{}' for _ in ids)})", *ids)
     by_id = {r["id"]: r for r in rows}
     values: dict[int, dict[str, list[str]]] = {}
     for r in rows:
         own = values[r["id"]] = {f: [] for f in domain.FACET_FIELDS}
-        if r["facets"]:
-            for pair in r["facets"].split("|"):
-                facet, value = pair.split(" ", 1)
-                own[_FIELD_OF[facet]].append(value)
+        if snapshot is not None:
+            pairs = snapshot.keys_of.get(r["id"], ())
+        else:
+            pairs = [pair.split(" ", 1) for pair in r["facets"].split("|")] if r["facets"] else []
+        for facet, value in pairs:
+            name = _FIELD_OF.get(facet)  # the keys also hold kind, status, base and aims
+            if name is not None:
+                own[name].append(value)
     return [by_id[i] for i in ids if i in by_id], values
 
 

@@ -11,8 +11,9 @@ engine cost a full-text scan per expression: on PostgreSQL each weighted express
 thousands of tsvectors (4–8 ms of the database's CPU each, up to a dozen per new query).
 
 A lexeme's resources are a Python int used as a bitset (bit i = resource id i) when many have it,
-and a tuple of ids when few do: most lexemes (names, descriptions) belong to one or two resources,
-and a bitset costs an eighth of a byte for every resource id below its highest."""
+a sorted array of ids when few do, and the one id negated when only one does: most lexemes (names,
+descriptions) belong to one or two resources, and a bitset costs an eighth of a byte for every
+resource id below its highest."""
 
 from __future__ import annotations
 

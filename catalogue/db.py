@@ -225,7 +225,8 @@ async def _released(connection) -> None:
 
 async def start(engine: Engine, pool_size: int) -> None:
     if isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(min_size=1, max_size=pool_size, reset=_released)
+        # a connection that cannot be made in 10 s is answered 503 (catalogue.problems), not waited for
+        await engine.start_connection_pool(min_size=1, max_size=pool_size, reset=_released, timeout=10)
     elif isinstance(engine, PooledSQLiteEngine):
         engine.start_pool(pool_size)
 

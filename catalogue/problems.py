@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import re
+import sqlite3
 from typing import Any, Callable
 
 from litestar import MediaType, Request, Response
@@ -138,6 +140,51 @@ def _number_out_of_range(exc: Exception) -> bool:
             or (name in ("DataError", "NumericValueOutOfRangeError") and "out of" in str(exc) and "range" in str(exc)))
 
 
+# What each way of the database being unable to serve tells the client; all are 503 with Retry-After.
+UNAVAILABLE = {
+    "unreachable": (5, "The database cannot be reached just now. Try again in a moment: a change is saved only when"
+                        " the service says so."),
+    "busy": (2, "The database is busy with other writes; nothing was saved. Try again."),
+    "full": (60, "The database's disk is full; nothing was saved. The operators must free space."),
+    "io": (60, "The database's disk failed to read or write; nothing was saved. Tell the operators."),
+}
+_NETWORK_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.EPIPE, errno.ENETUNREACH,
+                   errno.EHOSTUNREACH, errno.ETIMEDOUT}
+# asyncpg's errors of a connection that is gone or refused (SQLSTATE class 08, a server shutting down or
+# starting up, too many connections), by name so that this module does not import the driver
+_POSTGRES_GONE = {"PostgresConnectionError", "ConnectionDoesNotExistError", "ConnectionFailureError",
+                  "ConnectionRejectionError", "ClientCannotConnectError", "CannotConnectNowError",
+                  "AdminShutdownError", "CrashShutdownError", "TooManyConnectionsError"}
+
+
+def unavailable_reason(exc: BaseException) -> str | None:
+    """A key of UNAVAILABLE when ``exc`` says the database cannot serve the request now (a
+    PostgreSQL restart or outage, SQLite's disk full or locked past the busy timeout); None for
+    anything else, which stays a failure of the service."""
+    if isinstance(exc, sqlite3.OperationalError):
+        text = str(exc).lower()
+        if "database or disk is full" in text:
+            return "full"
+        if "locked" in text or "busy" in text:
+            return "busy"
+        if "disk i/o error" in text:
+            return "io"
+        if "unable to open database" in text:
+            return "unreachable"
+        return None
+    if isinstance(exc, TimeoutError):  # connecting, or waiting for a pooled connection
+        return "unreachable"
+    if isinstance(exc, ConnectionError) or (isinstance(exc, OSError) and (
+            exc.errno in _NETWORK_ERRNOS or "connect call failed" in str(exc).lower())):
+        return "unreachable"
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if names & _POSTGRES_GONE:
+        return "unreachable"
+    if "InterfaceError" in names and "connection" in str(exc).lower() and "closed" in str(exc).lower():
+        return "unreachable"
+    return None
+
+
 ErrorPageRenderer = Callable[[Request, int, dict[str, str]], Response]
 
 
@@ -166,6 +213,14 @@ def problem_response(request: Request, exc: Exception) -> tuple[int, dict[str, A
         log.warning("number out of range on %s %s: %s", request.method, request.url.path, exc)
         status = 400
         body = problem_body(status, "A number in the request is out of range.", request.url.path)
+    elif (reason := unavailable_reason(exc)) is not None:
+        # not a failure of the service: the client is told to come back, the operators see one line
+        log.warning("database %s on %s %s: %s: %s", reason, request.method, request.url.path,
+                    type(exc).__name__, exc)
+        retry_after, detail = UNAVAILABLE[reason]
+        status = 503
+        body = problem_body(status, detail, request.url.path, type_slug=f"database-{reason}")
+        headers["Retry-After"] = str(retry_after)
     else:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         status = HTTP_500_INTERNAL_SERVER_ERROR
@@ -174,13 +229,13 @@ def problem_response(request: Request, exc: Exception) -> tuple[int, dict[str, A
 
 
 def exception_handler(error_page: ErrorPageRenderer | None = None) -> Callable[[Request, Exception], Response]:
-    """The service's single exception handler. ``error_page`` renders 401, 403, 404 and 500 for a
+    """The service's single exception handler. ``error_page`` renders 401, 403, 404, 500 and 503 for a
     browser that asks for HTML outside the API; the app wiring supplies it, so this module knows
     nothing of the pages."""
 
     def handle(request: Request, exc: Exception) -> Response:
         status, body, headers = problem_response(request, exc)
-        if error_page is not None and status in (401, 403, 404, 500) and _wants_html(request):
+        if error_page is not None and status in (401, 403, 404, 500, 503) and _wants_html(request):
             return error_page(request, status, headers)
         return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 

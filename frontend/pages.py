@@ -20,6 +20,8 @@ ERROR_TEXT = {
     403: ("Ingen tilgang", "Rollen din gir ikke tilgang til denne siden."),
     404: ("Fant ikke siden", "Siden finnes ikke, eller du har ikke tilgang til den."),
     500: ("Noe gikk galt", "Tjenesten klarte ikke å svare. Prøv igjen senere."),
+    503: ("Tjenesten er midlertidig utilgjengelig",
+          "Databasen svarer ikke akkurat nå, og ingenting ble lagret. Prøv igjen om litt."),
 }
 
 

@@ -4,13 +4,16 @@
         --database-url postgresql://postgres@127.0.0.1:5432/postgres
     .venv/bin/python -m bench.mixed --engine sqlite --workers 1 --n 10000
 
-50 users (a closed loop each: a request, its answer, the next request) for 60 seconds:
+50 users for 60 seconds, each a loop of a request, its answer, a pause to read it (``--think-ms``,
+drawn from an exponential distribution with that mean; 0 sends the next request at once, which
+measures what the workers can carry rather than how a day of people feels), the next request:
 80 % searches (words and filters drawn at random from the catalogue's vocabulary, so that kept
 answers cannot serve them all), 15 % reads (a resource through the API, or its page), 5 % workflow
 actions (a proposal submitted for review: a resource, a case, its event, notifications and an audit
 row in one transaction). Before it, the same 50 users ask GET /health for 15 seconds: the baseline,
 measured in the same run. Reported per kind: p50, p95, p99 (ms), requests/s, errors, and the
-ratio of p50 and p95 to the baseline's."""
+ratio of p50 and p95 to the baseline's. ``--server granian`` runs the application in granian's workers
+instead of uvicorn's, to compare the two (``pip install granian==2.8.7``)."""
 
 from __future__ import annotations
 
@@ -19,7 +22,9 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import subprocess
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -56,7 +61,7 @@ def _proposal(rng: random.Random) -> dict:
 
 
 async def _users(base: str, staff: str, proposer: str, ids: list[int], duration: float, concurrency: int,
-                 baseline: bool, tally: Tally) -> float:
+                 baseline: bool, tally: Tally, think_ms: float = 0) -> float:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
         stop_at = time.perf_counter() + duration
@@ -89,10 +94,102 @@ async def _users(base: str, staff: str, proposer: str, ids: list[int], duration:
                 tally.latencies[kind].append((time.perf_counter() - started) * 1000)
                 if not ok:
                     tally.errors[kind].append(detail)
+                if think_ms:
+                    await asyncio.sleep(min(rng.expovariate(1000 / think_ms), stop_at - time.perf_counter()))
 
         started = time.perf_counter()
         await asyncio.gather(*(user(i) for i in range(concurrency)))
         return time.perf_counter() - started
+
+
+def _httpx_measure(base: str, staff: str, proposer: str, ids: list[int], duration: float, users: int,
+                   baseline: bool, think_ms: float) -> dict[str, dict]:
+    tally = Tally()
+    seconds = asyncio.run(_users(base, staff, proposer, ids, duration, users, baseline, tally, think_ms))
+    kinds = ("baseline",) if baseline else KINDS
+    return {k: {"requests": len(tally.latencies[k]), "seconds": seconds, "p50": _pct(tally.latencies[k], .5),
+                "p95": _pct(tally.latencies[k], .95), "p99": _pct(tally.latencies[k], .99),
+                "errors": len(tally.errors[k]), "sample_errors": tally.errors[k][:3]} for k in kinds}
+
+
+# One wrk per kind of request, all at once: each user is one of wrk's connections, sending its kind
+# of request, pausing (delay) and sending the next. wrk (C) costs the shared CPUs far less per
+# request than a Python client, and it is a load tool this project did not write.
+WRK_MIX = r"""
+local kind, think_ms, token, proposer = "%(kind)s", %(think_ms)f, "%(token)s", "%(proposer)s"
+local items, n = {}, 0
+samples = {}  -- global: done() reads it from each thread
+local threads = {}
+setup = function(thread) table.insert(threads, thread) end
+init = function(args)
+  math.randomseed(%(seed)d)
+  for line in io.lines("%(data)s") do items[#items + 1] = line end
+end
+request = function()
+  n = n + 1
+  local item = items[(n - 1) %% #items + 1]
+  if kind == "workflow" then
+    return wrk.format("POST", "/api/v1/cases",
+      {["Authorization"] = "Bearer " .. proposer, ["Content-Type"] = "application/json"}, item)
+  elseif kind == "read" then
+    if math.random() < 0.6 then
+      return wrk.format("GET", "/api/v1/resources/" .. item, {["Authorization"] = "Bearer " .. token})
+    end
+    return wrk.format("GET", "/ressurser/" .. item, {})
+  elseif kind == "search" then
+    return wrk.format("GET", item, {["Authorization"] = "Bearer " .. token})
+  end
+  return wrk.format("GET", "/health", {})
+end
+if think_ms > 0 then
+  delay = function() return math.floor(-think_ms * math.log(1 - math.random())) end
+end
+response = function(status, headers, body)
+  if status >= 400 and #samples < 3 then samples[#samples + 1] = status .. " " .. string.sub(body, 1, 200) end
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %%d %%d %%d %%d %%d %%d %%d %%d %%d %%d\n", latency:percentile(50),
+    latency:percentile(95), latency:percentile(99), summary.requests, summary.duration,
+    e.connect, e.read, e.write, e.status, e.timeout))
+  for _, thread in ipairs(threads) do
+    for _, sample in ipairs(thread:get("samples")) do io.write("SAMPLE " .. sample .. "\n") end
+  end
+end
+"""
+USERS_BY_KIND = {"search": 0.80, "read": 0.15, "workflow": 0.05}
+
+
+def _wrk_measure(base: str, staff: str, proposer: str, ids: list[int], duration: float, users: int,
+                 baseline: bool, think_ms: float) -> dict[str, dict]:
+    """Every kind's wrk at once for ``duration`` s; the users split 80/15/5 over the kinds."""
+    rng = random.Random(duration)
+    split = {"baseline": users} if baseline else {
+        k: max(1, round(users * share)) for k, share in USERS_BY_KIND.items()}
+    data = {"baseline": ["/health"], "search": SEARCHES, "read": [str(i) for i in ids],
+            "workflow": [json.dumps(_proposal(rng), ensure_ascii=False) for _ in range(int(duration * 40) + 100)]}
+    with tempfile.TemporaryDirectory() as folder:
+        running = {}
+        for kind, connections in split.items():
+            items = Path(folder, f"{kind}.txt")
+            items.write_text("\n".join(data[kind]) + "\n")
+            script = Path(folder, f"{kind}.lua")
+            script.write_text(WRK_MIX % {"kind": kind, "think_ms": think_ms, "token": staff, "proposer": proposer,
+                                         "seed": rng.randrange(1 << 30), "data": items})
+            running[kind] = subprocess.Popen(
+                ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(duration))}s", "--timeout", "30s",
+                 "-s", str(script), base], stdout=subprocess.PIPE, text=True)
+        rows = {}
+        for kind, process in running.items():
+            output, _ = process.communicate(timeout=duration + 120)
+            line = next(x for x in output.splitlines() if x.startswith("RESULT "))
+            p50, p95, p99, requests, micros, *errors = (int(v) for v in line.split()[1:])
+            failed = dict(zip(("connect", "read", "write", "status", "timeout"), errors))
+            rows[kind] = {"requests": requests, "seconds": micros / 1e6, "p50": p50 / 1000, "p95": p95 / 1000,
+                          "p99": p99 / 1000, "errors": sum(errors), "users": split[kind],
+                          "sample_errors": [x[7:] for x in output.splitlines() if x.startswith("SAMPLE ")]
+                          + [f"{count} {what} error(s)" for what, count in failed.items() if count and what != "status"]}
+    return rows
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -115,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=60)
     parser.add_argument("--baseline-duration", type=float, default=15)
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--think-ms", type=float, default=0, help="each user's mean pause between requests")
+    parser.add_argument("--server", choices=["uvicorn", "granian"], default="uvicorn")
+    parser.add_argument("--httpx", action="store_true", help="generate the load with httpx even if wrk is installed")
     parser.add_argument("--reuse", action="store_true", help="keep a database loaded by an earlier run")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
@@ -127,46 +227,45 @@ def main(argv: list[str] | None = None) -> int:
     proposer = subprocess.run([str(CATALOGUE), "token", "--user", "bench-proposer", "--role", "admin", "--ttl", "86400"],
                               env=env, capture_output=True, text=True, check=True).stdout.strip()
     port = _free_port()
-    server = serve(env, port, var_dir / f"mixed-{args.engine}.log", workers=args.workers, pin=False)
+    server = serve(env, port, var_dir / f"mixed-{args.engine}.log", workers=args.workers, pin=False,
+                   server=args.server)
+    tool = "wrk" if shutil.which("wrk") and not args.httpx else "httpx"
     try:
         base = f"http://127.0.0.1:{port}"
-        with urllib.request.urlopen(urllib.request.Request(
-                f"{base}/api/v1/resources?per_page=100", headers={"Authorization": f"Bearer {staff}"})) as r:
-            ids = [item["id"] for item in json.loads(r.read())["items"]]
+        ids = []
+        for offset in range(0, 500, 100):
+            with urllib.request.urlopen(urllib.request.Request(
+                    f"{base}/api/v1/resources?limit=100&offset={offset}", headers={"Authorization": f"Bearer {staff}"})) as r:
+                ids += [item["id"] for item in json.loads(r.read())["items"]]
         load_before = _loadavg()
-        baseline = Tally()
-        asyncio.run(_users(base, staff, proposer, ids, 3, args.users, True, Tally()))  # warm-up
-        base_seconds = asyncio.run(_users(base, staff, proposer, ids, args.baseline_duration, args.users, True,
-                                          baseline))
-        asyncio.run(_users(base, staff, proposer, ids, 5, args.users, False, Tally()))  # warm-up
-        tally = Tally()
-        seconds = asyncio.run(_users(base, staff, proposer, ids, args.duration, args.users, False, tally))
+        measure = _wrk_measure if tool == "wrk" else _httpx_measure
+        measure(base, staff, proposer, ids, 3, args.users, True, args.think_ms)  # warm-up
+        rows = measure(base, staff, proposer, ids, args.baseline_duration, args.users, True, args.think_ms)
+        measure(base, staff, proposer, ids, 5, args.users, False, args.think_ms)  # warm-up
+        rows.update(measure(base, staff, proposer, ids, args.duration, args.users, False, args.think_ms))
         load_after = _loadavg()
     finally:
         stop(server)
 
-    b50, b95 = _pct(baseline.latencies["baseline"], .5), _pct(baseline.latencies["baseline"], .95)
-    rows = {"baseline": (baseline.latencies["baseline"], baseline.errors["baseline"], base_seconds)}
-    rows.update({k: (tally.latencies[k], tally.errors[k], seconds) for k in KINDS})
-    print(f"\n{args.engine}, {args.workers} worker(s), {args.n} resources, {args.users} users, "
+    b50, b95 = rows["baseline"]["p50"], rows["baseline"]["p95"]
+    print(f"\n{args.engine}, {args.workers} {args.server} worker(s), {args.n} resources, {args.users} users "
+          f"pausing {args.think_ms:.0f} ms on average, load from {tool}, "
           f"{args.duration:.0f} s (load average before {load_before}, after {load_after}; "
           f"{os.cpu_count()} CPUs shared)")
     if load_seconds is not None:
         print(f"loaded in {load_seconds:.1f} s")
     print(f"{'kind':10}{'requests':>9}{'req/s':>8}{'p50':>8}{'p95':>8}{'p99':>8}{'errors':>8}"
           f"{'p50/base':>10}{'p95/base':>10}")
-    figures = {"engine": args.engine, "workers": args.workers, "n": args.n, "users": args.users,
-               "load_average": [load_before, load_after], "kinds": {}}
-    total = 0
-    for kind, (values, errors, elapsed) in rows.items():
-        p50, p95, p99 = _pct(values, .5), _pct(values, .95), _pct(values, .99)
+    figures = {"engine": args.engine, "server": args.server, "think_ms": args.think_ms, "workers": args.workers,
+               "n": args.n, "users": args.users, "tool": tool, "load_average": [load_before, load_after], "kinds": rows}
+    total = seconds = 0
+    for kind, row in rows.items():
         if kind != "baseline":
-            total += len(values)
-        figures["kinds"][kind] = {"requests": len(values), "rps": len(values) / elapsed, "p50": p50, "p95": p95,
-                                  "p99": p99, "errors": len(errors), "sample_errors": errors[:3]}
-        print(f"{kind:10}{len(values):>9}{len(values) / elapsed:>8.1f}{p50:>8.1f}{p95:>8.1f}{p99:>8.1f}"
-              f"{len(errors):>8}{p50 / b50 if b50 else 0:>10.1f}{p95 / b95 if b95 else 0:>10.1f}")
-        for sample in errors[:3]:
+            total, seconds = total + row["requests"], max(seconds, row["seconds"])
+        print(f"{kind:10}{row['requests']:>9}{row['requests'] / row['seconds']:>8.1f}{row['p50']:>8.1f}"
+              f"{row['p95']:>8.1f}{row['p99']:>8.1f}{row['errors']:>8}{row['p50'] / b50 if b50 else 0:>10.1f}"
+              f"{row['p95'] / b95 if b95 else 0:>10.1f}")
+        for sample in row["sample_errors"]:
             print(f"    error: {sample}")
     print(f"mixed throughput: {total / seconds:.1f} requests/s")
     figures["throughput"] = total / seconds

@@ -128,25 +128,35 @@ def _rss_mb(pid: int) -> tuple[float, float]:
     return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
 
 
-def serve(env: dict[str, str], port: int, log: Path, workers: int = 1, pin: bool = True) -> subprocess.Popen:
+def serve(env: dict[str, str], port: int, log: Path, workers: int = 1, pin: bool = True,
+          server: str = "uvicorn") -> subprocess.Popen:
     """``catalogue serve`` as in production, pinned to CPU 0 (the load generator takes CPU 1).
-    With BENCH_PROFILE=FILE (one worker) the server runs under cProfile and writes FILE when stopped."""
+    With BENCH_PROFILE=FILE (one worker) the server runs under cProfile and writes FILE when stopped.
+    ``server="granian"`` runs the same application in granian's workers instead of uvicorn's
+    (``pip install granian==2.8.7`` first), to compare the two."""
     command = [str(CATALOGUE), "serve", "--no-migrate", "--port", str(port), "--workers", str(workers)]
+    if server == "granian":
+        from catalogue.observability import prepare_multiprocess_dir
+
+        env = {**env, "PROMETHEUS_MULTIPROC_DIR": prepare_multiprocess_dir(Path(env["VAR_DIR"]))}
+        command = [str(CATALOGUE.parent / "granian"), "--interface", "asgi", "--factory", "--loop", "uvloop",
+                   "--no-ws", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+                   "--log-level", "warning", "--no-access-log", "catalogue.app:create_app"]
     if os.environ.get("BENCH_PROFILE") and workers == 1:
         command = [sys.executable, "-m", "cProfile", "-o", os.environ["BENCH_PROFILE"], *command]
     if pin and shutil.which("taskset"):
         command = ["taskset", "-c", "0", *command]
-    server = subprocess.Popen(command, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
-                              start_new_session=True)
+    process = subprocess.Popen(command, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+                               start_new_session=True)
     deadline = time.monotonic() + 60 + 30 * (workers - 1)
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=2) as response:
                 if response.status == 200:
-                    return server
+                    return process
         except OSError:
             time.sleep(0.3)
-    server.kill()
+    process.kill()
     raise RuntimeError(f"the service did not become ready; see {log}")
 
 

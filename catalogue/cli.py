@@ -73,6 +73,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level=settings.log_level.lower(),
         proxy_headers=False,
         server_header=False,
+        timeout_keep_alive=settings.keep_alive_seconds,
         log_config=None,  # the service's own logging (catalogue.observability), JSON by default
         access_log=False,  # replaced by the request log: route template, status, latency, request id
     )

@@ -93,6 +93,9 @@ class Settings:
     db_pool_size: int = 10
     search_cache_size: int = 512
     sqlite_busy_timeout_seconds: int = 30
+    # how long an idle client connection is kept open: longer than the reverse proxy keeps its idle
+    # connections to the workers, so the proxy never sends a request on one the worker just closed
+    keep_alive_seconds: int = 75
     municipality_name: str = "Fjordvik kommune"
     # where people write about the service (the footer, the accessibility and privacy statements)
     contact_email: str = "postmottak@fjordvik.kommune.no"
@@ -172,6 +175,7 @@ class Settings:
             db_pool_size=_int("DB_POOL_SIZE", 10, minimum=1),
             search_cache_size=_int("SEARCH_CACHE_SIZE", 512, minimum=0),
             sqlite_busy_timeout_seconds=_int("SQLITE_BUSY_TIMEOUT", 30, minimum=1),
+            keep_alive_seconds=_int("KEEP_ALIVE_SECONDS", 75, minimum=1),
             municipality_name=os.environ.get("MUNICIPALITY_NAME") or "Fjordvik kommune",
             contact_email=(os.environ.get("CONTACT_EMAIL") or "postmottak@fjordvik.kommune.no").strip(),
             log_level=(os.environ.get("LOG_LEVEL") or "INFO").upper(),

@@ -9,7 +9,12 @@ Mondays (after DIGEST_HOUR).
 Delivery is safe with several workers: a worker claims a row by moving it from ``pending`` to
 ``sending`` in one UPDATE; a row left ``sending`` by a worker that died is claimed again after
 the claim expires (at once, when the worker that takes over the jobs lock finds it: see
-workflows.jobs_lock). A digest is claimed by moving the user's ``digest_sent_on`` to today."""
+workflows.jobs_lock). A digest is claimed by moving the user's ``digest_sent_on`` to today.
+
+A wall clock that is set back (an NTP step, a wrong clock corrected) holds nothing back: an
+attempt planned further ahead than any delay the service plans is due at once (see
+``longest_delay``), and a digest day after today is not today's. Only the jobs lock holder sends,
+so a claim that expires early when the clock jumps forward is not taken by another sender."""
 
 from __future__ import annotations
 
@@ -121,6 +126,14 @@ def _message(settings: Settings, to: str, subject: str, body: str, link: str | N
 SETTINGS_PAGE = "/varsler/innstillinger"
 
 
+def longest_delay(settings: Settings) -> datetime.timedelta:
+    """The furthest ahead deliver_pending ever plans an attempt: a claim, or the backoff after the
+    last attempt but one. An attempt planned further ahead than this can only have been planned by
+    a clock that has since been set back, so it is due now (not in 400 days)."""
+    last_backoff = BACKOFF_BASE_SECONDS * 2 ** max(0, settings.notify_max_attempts - 2)
+    return datetime.timedelta(seconds=max(CLAIM_SECONDS, last_backoff))
+
+
 async def deliver_pending(settings: Settings, limit: int = 100) -> DeliveryReport:
     """Send what is due. Each failure backs off exponentially; after the last attempt the row is
     marked failed (and stays visible in the app)."""
@@ -128,8 +141,9 @@ async def deliver_pending(settings: Settings, limit: int = 100) -> DeliveryRepor
     if not settings.smtp_host:
         return report
     now = _now()
+    due_now = (Notification.next_attempt_at <= now) | (Notification.next_attempt_at > now + longest_delay(settings))
     due = await Notification.select(Notification.id).where(
-        Notification.delivery.is_in(["pending", "sending"]) & (Notification.next_attempt_at <= now)
+        Notification.delivery.is_in(["pending", "sending"]) & due_now
     ).order_by(Notification.id).limit(limit)
     for row in due:
         claimed = await Notification.update({
@@ -137,8 +151,7 @@ async def deliver_pending(settings: Settings, limit: int = 100) -> DeliveryRepor
             Notification.attempts: Notification.attempts + 1,
             Notification.next_attempt_at: now + datetime.timedelta(seconds=CLAIM_SECONDS),
         }).where(
-            (Notification.id == row["id"]) & Notification.delivery.is_in(["pending", "sending"])
-            & (Notification.next_attempt_at <= now)
+            (Notification.id == row["id"]) & Notification.delivery.is_in(["pending", "sending"]) & due_now
         ).returning(Notification.id, Notification.email, Notification.subject, Notification.body,
                     Notification.link, Notification.attempts)
         if not claimed:
@@ -196,8 +209,9 @@ async def send_digests(settings: Settings, moment: datetime.datetime | None = No
         if weekly and day.weekday() != WEEKLY_DAY:
             continue  # the weekly digest goes out on Mondays; the rest wait for it
         async with write_transaction():
+            # a day after today was claimed by a clock since set back: it is not today's digest
             claimed = await AppUser.update({AppUser.digest_sent_on: day}).where(
-                (AppUser.id == user_id) & (AppUser.digest_sent_on.is_null() | (AppUser.digest_sent_on < day))
+                (AppUser.id == user_id) & (AppUser.digest_sent_on.is_null() | (AppUser.digest_sent_on != day))
             ).returning(AppUser.email, AppUser.active)
             if not claimed:
                 continue  # today's digest is made (here or by another worker); the rest wait for tomorrow

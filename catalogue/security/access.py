@@ -110,6 +110,11 @@ _REFUSALS = {
     "unknown or inactive user": "it names a user this service does not have or who is no longer active"
                                 " (made against another database?)",
     "token rejected: ExpiredSignatureError": "it has expired",
+    # our own token seen after the server's clock stepped back (or a token made with a wrong clock)
+    "issued in the future": "it was issued later than this service's clock says it is now (was the clock"
+                            " set back?); sign in again or make a new token",
+    "not valid yet": "it is not valid yet by this service's clock (was the clock set back?); sign in again"
+                     " or make a new token",
 }
 
 

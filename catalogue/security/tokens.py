@@ -43,6 +43,8 @@ _REQUIRED = {
     "verify_at_hash": False,
     "leeway": LEEWAY_SECONDS,
 }
+# our access tokens: nbf is checked with iat in TokenService._check_times, for kept tokens too
+_ACCESS_OPTIONS = {**_REQUIRED, "verify_nbf": False}
 
 
 class TokenError(Exception):
@@ -149,9 +151,9 @@ class TokenService:
         """Return the claims of a valid access token of ours, else raise TokenError."""
         kept = self._verified.get(token) if isinstance(token, str) else None
         if kept is not None:
-            if time.time() < kept["exp"]:
+            if time.time() < kept["exp"] and self._times_hold(kept):
                 return dict(kept)
-            self._verified.pop(token, None)
+            self._verified.pop(token, None)  # expired, or the clock was set back: checked afresh below
         claims = self._verify(token)
         if isinstance(claims.get("exp"), (int, float)):
             self._verified[token] = dict(claims)
@@ -186,7 +188,7 @@ class TokenService:
             raise TokenError("unknown key")
         try:
             claims = jwt.decode(token, key, algorithms=[ALGORITHM], audience=self.audience,
-                                issuer=self.issuer, options=_REQUIRED)
+                                issuer=self.issuer, options=_ACCESS_OPTIONS)
         except (JOSEError, ValueError, TypeError, KeyError, UnicodeError) as exc:
             raise TokenError(f"token rejected: {type(exc).__name__}") from None
         if not isinstance(claims, dict):
@@ -207,8 +209,17 @@ class TokenService:
             raise TokenError("bad roles claim")
         return claims
 
+    def _times_hold(self, claims: dict[str, Any]) -> bool:
+        try:
+            self._check_times(claims)
+        except TokenError:
+            return False
+        return True
+
     def _check_times(self, claims: dict[str, Any]) -> None:
-        """Integer times only, and no token living longer than the service would ever have given."""
+        """Integer times only, valid by the clock now, and no token living longer than the service
+        would ever have given. A token kept from before the clock was set back fails here too, as
+        it would on a worker that never saw it."""
         now = time.time()
         for name in ("exp", "iat", "nbf"):
             value = claims.get(name)
@@ -220,6 +231,8 @@ class TokenService:
         longest = self.max_session_seconds if claims.get("sid") is not None else self.max_script_seconds
         if iat > now + LEEWAY_SECONDS:
             raise TokenError("issued in the future")
+        if claims.get("nbf") is not None and claims["nbf"] > now + LEEWAY_SECONDS:
+            raise TokenError("not valid yet")
         if exp - iat > longest:
             raise TokenError("lives longer than allowed")
         if exp > now + longest + LEEWAY_SECONDS or iat < now - longest - LEEWAY_SECONDS:

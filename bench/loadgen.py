@@ -1,7 +1,10 @@
 """Load generators: wrk when it is installed (apt-get install wrk), else an httpx client.
 
-Both run a closed loop of ``concurrency`` connections for ``duration`` seconds against one URL on
-loopback, pinned to one CPU, and report latency percentiles (ms), requests per second and errors."""
+Both run a closed loop of ``concurrency`` connections for ``duration`` seconds against one URL, or a
+list of URLs of one host taken in turn, on loopback, pinned to one CPU, and report latency
+percentiles (ms), requests per second and errors. A baseline and the requests compared with it are
+always sent by the same generator: wrk carries several times the requests per second of the Python
+client, so a ratio between the two would say more about the clients than about the service."""
 
 from __future__ import annotations
 
@@ -15,6 +18,14 @@ import time
 from dataclasses import dataclass
 
 WRK_SCRIPT = """
+local paths, turn = {}, 0
+if PATHS_FILE then
+  for line in io.lines(PATHS_FILE) do paths[#paths + 1] = line end
+  request = function()
+    turn = turn + 1
+    return wrk.format(nil, paths[(turn - 1) % #paths + 1])
+  end
+end
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format("RESULT %d %d %d %d %d %d\\n", latency:percentile(50), latency:percentile(95),
@@ -48,14 +59,17 @@ def run(url: str | list[str], headers: dict[str, str], concurrency: int, duratio
     urls = [url] if isinstance(url, str) else url
     for one in {u.split("?", 1)[0] for u in urls}:
         _loopback(one)
-    if shutil.which("wrk") and len(urls) == 1:
-        return _wrk(urls[0], headers, concurrency, duration, cpu)
+    if shutil.which("wrk") and len({u.split("/", 3)[2] for u in urls}) == 1:
+        return _wrk(urls, headers, concurrency, duration, cpu)
     return _httpx(urls, headers, concurrency, duration, cpu)
 
 
-def _wrk(url: str, headers: dict[str, str], concurrency: int, duration: float, cpu: int | None) -> Result:
+def _wrk(urls: list[str], headers: dict[str, str], concurrency: int, duration: float, cpu: int | None) -> Result:
+    url = urls[0]
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listed:
+        listed.write("\n".join("/" + u.split("/", 3)[3] if u.count("/") >= 3 else "/" for u in urls) + "\n")
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(WRK_SCRIPT)
+        script.write((f'PATHS_FILE = "{listed.name}"\n' if len(urls) > 1 else "") + WRK_SCRIPT)
     try:
         command = ["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(duration))}s", "--timeout", "10s",
                    "-s", script.name]
@@ -67,6 +81,7 @@ def _wrk(url: str, headers: dict[str, str], concurrency: int, duration: float, c
         output = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60, check=True).stdout
     finally:
         os.unlink(script.name)
+        os.unlink(listed.name)
     line = next(x for x in output.splitlines() if x.startswith("RESULT "))
     p50, p95, p99, requests, micros, errors = (int(v) for v in line.split()[1:])
     return Result(p50 / 1000, p95 / 1000, p99 / 1000, requests / (micros / 1e6), requests, errors)

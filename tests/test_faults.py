@@ -134,6 +134,8 @@ def test_a_postgresql_restart_is_answered_503_at_once_and_both_workers_recover_b
         assert created.status_code == 201, created.text
         resource_id = created.json()["id"]
         pids = [w.process.pid for w in workers]
+        holders = lambda: sum(w.output().count("runs the background jobs") for w in workers)  # noqa: E731
+        wait_until(lambda: holders() == 1, timeout=60, what="one worker to take the jobs lock")
 
         relay.down()
         for worker in workers:
@@ -167,8 +169,7 @@ def test_a_postgresql_restart_is_answered_503_at_once_and_both_workers_recover_b
         assert "Før omstarten" in names and not any(n.startswith("Under omstarten") for n in names)
         assert {f"Etter omstarten {w.port}" for w in workers} <= names
         # the background jobs went on: one worker holds their lock again (its connection was cut too)
-        wait_until(lambda: sum(w.output().count("runs the background jobs") for w in workers) >= 2, timeout=60,
-                   what="a worker to take the jobs lock again")
+        wait_until(lambda: holders() >= 2, timeout=60, what="a worker to take the jobs lock again")
         assert api.run(workflows.audit.verify).ok
     finally:
         for worker in workers:

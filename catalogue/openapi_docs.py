@@ -252,13 +252,18 @@ def document(schema: dict[str, Any], app) -> dict[str, Any]:
                 statuses |= {412, 428}
             if rate_limited:
                 statuses.add(429)
-            if path == "/ready":
-                statuses.add(503)
+            if path not in ("/health", "/ready"):
+                statuses.add(503)  # the database is away (catalogue.problems.unavailable_reason)
             responses = operation["responses"]
             for status in sorted(statuses):
                 key = str(status)
                 if key not in responses or status == 400:  # the framework's 400 is not our body
                     responses[key] = _problem(status)
+            if "503" in responses:
+                responses["503"]["headers"] = {"Retry-After": {
+                    "description": "Seconds to wait before trying again", "schema": {"type": "integer", "minimum": 1}}}
+            if path == "/ready" and "200" in responses:  # not ready: the same body, saying what is not
+                responses["503"] = {"description": "Not ready", "content": responses["200"].get("content", {})}
             kinds = FILE_ANSWERS.get((method, path))
             if kinds and "200" in responses:
                 current = responses["200"].get("content", {})

@@ -171,6 +171,11 @@ def test_a_postgresql_restart_is_answered_503_at_once_and_both_workers_recover_b
         # the background jobs went on: one worker holds their lock again (its connection was cut too)
         wait_until(lambda: holders() >= 2, timeout=60, what="a worker to take the jobs lock again")
         assert api.run(workflows.audit.verify).ok
+        # and a client reading the API's document knows to expect it
+        paths = api.get("/schema/openapi.json").json()["paths"]
+        for path, method in (("/api/v1/resources/{resource_id}", "get"), ("/api/v1/resources", "post")):
+            declared = paths[path][method]["responses"]["503"]
+            assert PROBLEM in declared["content"] and "Retry-After" in declared["headers"]
     finally:
         for worker in workers:
             worker.stop()

@@ -90,3 +90,35 @@ def test_demo_mode_refuses_a_public_address(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "demo mode" in result.stderr.lower()
+
+
+def test_an_idle_connection_is_closed_after_keep_alive_seconds(tmp_path):
+    """The worker keeps an idle client connection KEEP_ALIVE_SECONDS (a proxy's own idle timeout
+    must be shorter, or it sends requests on connections the worker has just closed)."""
+    port = _free_port()
+    env = _env(f"sqlite:///{tmp_path / 'idle.sqlite3'}", tmp_path, KEEP_ALIVE_SECONDS="1")
+    server = subprocess.Popen([CATALOGUE, "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline and server.poll() is None, "the server did not start"
+            time.sleep(0.1)  # polling for the server to listen, not waiting out a race
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            answer = b""
+            while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+                answer += sock.recv(4096)
+            assert answer.startswith(b"HTTP/1.1 200")
+            answered = time.monotonic()
+            assert sock.recv(4096) == b""  # the worker closes it (uvicorn's own default is 5 s)
+            idle = time.monotonic() - answered
+        assert 0.5 <= idle < 4, idle
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)

@@ -157,7 +157,7 @@ class StandardChangeController(Controller):
         self, request: Request, unit_type: UnitTypeFilter = None,
         open_only: Annotated[bool, QueryParameter(name="open")] = False,
         limit: Annotated[int, QueryParameter(name="limit", ge=1, le=100)] = 20,
-        offset: Annotated[int, QueryParameter(name="offset", ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(name="offset", ge=0, le=1_000_000)] = 0,
     ) -> StandardChangePage:
         items, total = await standards.list_changes(request.user, unit_type=unit_type, open_only=open_only,
                                                     limit=limit, offset=offset)
@@ -217,7 +217,7 @@ class UnitEquipmentController(Controller):
         self, request: Request, code: FromPath[str],
         kind: Annotated[Optional[str], QueryParameter(name="kind", required=False, max_length=64)] = None,
         limit: Annotated[int, QueryParameter(name="limit", ge=1, le=500)] = 50,
-        offset: Annotated[int, QueryParameter(name="offset", ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(name="offset", ge=0, le=1_000_000)] = 0,
     ) -> HoldingPage:
         unit = await holdings.seen_unit(code, request.user)
         items, total = await holdings.list_holdings(unit, kind=kind, limit=limit, offset=offset)

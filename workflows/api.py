@@ -93,7 +93,7 @@ class CaseController(Controller):
         case_state: Annotated[Optional[str], QueryParameter(name="state", required=False, max_length=40)] = None,
         open_only: Annotated[bool, QueryParameter(name="open")] = False,
         limit: Annotated[int, QueryParameter(name="limit", ge=1, le=100)] = 20,
-        offset: Annotated[int, QueryParameter(name="offset", ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(name="offset", ge=0, le=1_000_000)] = 0,
     ) -> CasePage:
         items, total = await service.list_cases(request.user, kind=kind, state=case_state, open_only=open_only,
                                                 limit=limit, offset=offset)

@@ -35,7 +35,7 @@ class SearchSynonymController(Controller):
             name="kind", required=False, schema_extra=one_value({"enum": list(synonyms.KIND_LABELS)}))] = None,
         q: Annotated[Optional[str], QueryParameter(name="q", max_length=100, required=False)] = None,
         limit: Annotated[int, QueryParameter(name="limit", ge=1, le=500)] = 100,
-        offset: Annotated[int, QueryParameter(name="offset", ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(name="offset", ge=0, le=1_000_000)] = 0,
     ) -> SynonymPage:
         if kind is not None and kind not in synonyms.KIND_LABELS:
             raise Problem(400, f"Unknown kind {kind!r}.", errors=[{"field": "kind", "message": "unknown kind"}])

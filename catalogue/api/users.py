@@ -107,7 +107,7 @@ class UserController(Controller):
         role: Annotated[Optional[str], QueryParameter(name="role", required=False,
                                                       schema_extra=one_value({"enum": sorted(r.value for r in Role)}))] = None,
         limit: Annotated[int, QueryParameter(name="limit", ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(name="offset", ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(name="offset", ge=0, le=1_000_000)] = 0,
     ) -> UserPage:
         clauses, args = ["1 = 1"], []
         if q:

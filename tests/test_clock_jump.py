@@ -151,6 +151,21 @@ def test_workflow_actions_go_on_across_a_jump_ahead_and_back_and_the_audit_chain
     assert verified.entries >= len(history["audit"])
 
 
+def test_a_step_opened_while_the_clock_was_ahead_falls_due_again_from_the_day_the_clock_is_right(
+        flow, clock, settings):
+    period = datetime.timedelta(days=settings.step_due_days)
+    jump(flow, clock, JUMP)
+    case_id = flow.to_state("pedagogical_review", licence_expires=FAR)
+    assert flow.case(case_id)["step_due"] == (today() + period).isoformat()
+
+    jump(flow, clock, -JUMP)  # the step is now due 400 days out
+    run_scheduler(flow, settings)
+    assert flow.case(case_id)["step_due"] == (today() + period).isoformat()
+    assert case_id not in run_scheduler(flow, settings).overdue
+    overdue = run_scheduler(flow, settings, today() + period + datetime.timedelta(days=1)).overdue
+    assert case_id in overdue  # its overdue notice comes after the step's period, not 400 days later
+
+
 # --- the e-mail outbox ---------------------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ from workflows import consultations, notify
 from workflows.definitions import PROPOSER, WORKFLOWS
 from workflows.notify import deliver_pending, send_digests
 from workflows.schemas import ActionRequest
-from workflows.service import _date, apply_action, load_case, open_case, today
+from workflows.service import _date, _step_due_for, apply_action, load_case, open_case, today
 from workflows.tables import Case
 
 log = logging.getLogger("catalogue.scheduler")
@@ -82,13 +82,25 @@ async def open_due_revisions(settings: Settings, day: datetime.date | None = Non
 
 
 async def flag_overdue(settings: Settings, day: datetime.date | None = None) -> list[int]:
-    """Notify once per step and due date when a review step passes its due date."""
+    """Notify once per step and due date when a review step passes its due date. A due date further
+    ahead than the service ever sets one can only have been set by a clock that has since been set
+    back: the step gets its period again from today, so its overdue notice is not held back for the
+    length of the jump."""
     day = day or today()
-    rows = await Case.select(Case.id, Case.state, Case.step_due, Case.overdue_notified_step).where(
+    longest = datetime.timedelta(days=max(settings.step_due_days, settings.return_due_days))
+    rows = await Case.select(Case.id, Case.kind, Case.state, Case.step_due, Case.overdue_notified_step).where(
         Case.closed_at.is_null() & Case.step_due.is_not_null())
     flagged = []
     for row in rows:
         due = _date(row["step_due"])
+        period = _step_due_for(row["kind"], row["state"], settings)
+        if due and period and due > day + longest:
+            due = day + (period - today())
+            async with write_transaction():
+                await Case.update({Case.step_due: due}).where(
+                    (Case.id == row["id"]) & (Case.state == row["state"]) & (Case.step_due == row["step_due"]))
+            log.warning("case %s: its step was due %s, further ahead than any period the service sets"
+                        " (a clock set back?); due %s now", row["id"], row["step_due"], due)
         marker = f"{row['state']}:{due.isoformat()}" if due else None
         if not due or due >= day or row["overdue_notified_step"] == marker:
             continue

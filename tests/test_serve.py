@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from tests.conftest import _pg_admin, _pg_url_for
+from tests.workers import wait_until
 
 CATALOGUE = str(Path(sys.executable).parent / "catalogue")
 
@@ -99,16 +100,15 @@ def test_an_idle_connection_is_closed_after_keep_alive_seconds(tmp_path):
     env = _env(f"sqlite:///{tmp_path / 'idle.sqlite3'}", tmp_path, KEEP_ALIVE_SECONDS="1")
     server = subprocess.Popen([CATALOGUE, "serve", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    def answers() -> bool:
+        assert server.poll() is None, "the server stopped"
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200
+        except httpx.TransportError:
+            return False
+
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline and server.poll() is None, "the server did not start"
-            time.sleep(0.1)  # polling for the server to listen, not waiting out a race
+        wait_until(answers, what="the server to answer")
         with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
             sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             answer = b""

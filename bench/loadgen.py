@@ -26,12 +26,42 @@ if PATHS_FILE then
     return wrk.format(nil, paths[(turn - 1) % #paths + 1])
   end
 end
+"""
+# How every wrk script of the benches reports a run: percentiles and duration in µs, requests, the
+# errors by kind, and the failed answers a script's threads kept as samples (a global ``samples``
+# table in each thread, collected by ``setup`` into ``threads``), if it keeps any.
+WRK_DONE = """
 done = function(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format("RESULT %d %d %d %d %d %d\\n", latency:percentile(50), latency:percentile(95),
-    latency:percentile(99), summary.requests, summary.duration, e.connect + e.read + e.write + e.status + e.timeout))
+  io.write(string.format("RESULT %d %d %d %d %d %d %d %d %d %d\\n", latency:percentile(50),
+    latency:percentile(95), latency:percentile(99), summary.requests, summary.duration,
+    e.connect, e.read, e.write, e.status, e.timeout))
+  for _, thread in ipairs(threads or {}) do
+    for _, sample in ipairs(thread:get("samples") or {}) do io.write("SAMPLE " .. sample .. "\\n") end
+  end
 end
 """
+
+
+@dataclass
+class WrkReport:
+    p50: float  # ms
+    p95: float
+    p99: float
+    requests: int
+    seconds: float
+    failed: dict[str, int]  # connect, read, write, status (4xx and 5xx), timeout
+    samples: list[str]
+
+    @classmethod
+    def of(cls, output: str) -> "WrkReport":
+        """What WRK_DONE wrote."""
+        lines = output.splitlines()
+        p50, p95, p99, requests, micros, *errors = (int(v) for v in next(
+            x for x in lines if x.startswith("RESULT ")).split()[1:])
+        return cls(p50 / 1000, p95 / 1000, p99 / 1000, requests, micros / 1e6,
+                   dict(zip(("connect", "read", "write", "status", "timeout"), errors)),
+                   [x[len("SAMPLE "):] for x in lines if x.startswith("SAMPLE ")])
 
 
 @dataclass
@@ -69,7 +99,7 @@ def _wrk(urls: list[str], headers: dict[str, str], concurrency: int, duration: f
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listed:
         listed.write("\n".join("/" + u.split("/", 3)[3] if u.count("/") >= 3 else "/" for u in urls) + "\n")
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write((f'PATHS_FILE = "{listed.name}"\n' if len(urls) > 1 else "") + WRK_SCRIPT)
+        script.write((f'PATHS_FILE = "{listed.name}"\n' if len(urls) > 1 else "") + WRK_SCRIPT + WRK_DONE)
     try:
         command = ["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(duration))}s", "--timeout", "10s",
                    "-s", script.name]
@@ -82,9 +112,9 @@ def _wrk(urls: list[str], headers: dict[str, str], concurrency: int, duration: f
     finally:
         os.unlink(script.name)
         os.unlink(listed.name)
-    line = next(x for x in output.splitlines() if x.startswith("RESULT "))
-    p50, p95, p99, requests, micros, errors = (int(v) for v in line.split()[1:])
-    return Result(p50 / 1000, p95 / 1000, p99 / 1000, requests / (micros / 1e6), requests, errors)
+    report = WrkReport.of(output)
+    return Result(report.p50, report.p95, report.p99, report.requests / report.seconds, report.requests,
+                  sum(report.failed.values()))
 
 
 def _httpx(urls: list[str], headers: dict[str, str], concurrency: int, duration: float, cpu: int | None) -> Result:

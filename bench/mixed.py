@@ -33,7 +33,7 @@ from pathlib import Path
 
 import httpx
 
-from bench import generate, queries
+from bench import generate, loadgen, queries
 from bench.run import CATALOGUE, _environment, _free_port, _token, prepare, serve, stop
 
 KINDS = ("search", "read", "workflow")
@@ -147,15 +147,6 @@ end
 response = function(status, headers, body)
   if status >= 400 and #samples < 3 then samples[#samples + 1] = status .. " " .. string.sub(body, 1, 200) end
 end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("RESULT %%d %%d %%d %%d %%d %%d %%d %%d %%d %%d\n", latency:percentile(50),
-    latency:percentile(95), latency:percentile(99), summary.requests, summary.duration,
-    e.connect, e.read, e.write, e.status, e.timeout))
-  for _, thread in ipairs(threads) do
-    for _, sample in ipairs(thread:get("samples")) do io.write("SAMPLE " .. sample .. "\n") end
-  end
-end
 """
 USERS_BY_KIND = {"search": 0.80, "read": 0.15, "workflow": 0.05}
 
@@ -175,20 +166,19 @@ def _wrk_measure(base: str, staff: str, proposer: str, ids: list[int], duration:
             items.write_text("\n".join(data[kind]) + "\n")
             script = Path(folder, f"{kind}.lua")
             script.write_text(WRK_MIX % {"kind": kind, "think_ms": think_ms, "token": staff, "proposer": proposer,
-                                         "seed": rng.randrange(1 << 30), "data": items})
+                                         "seed": rng.randrange(1 << 30), "data": items} + loadgen.WRK_DONE)
             running[kind] = subprocess.Popen(
                 ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(duration))}s", "--timeout", "30s",
                  "-s", str(script), base], stdout=subprocess.PIPE, text=True)
         rows = {}
         for kind, process in running.items():
             output, _ = process.communicate(timeout=duration + 120)
-            line = next(x for x in output.splitlines() if x.startswith("RESULT "))
-            p50, p95, p99, requests, micros, *errors = (int(v) for v in line.split()[1:])
-            failed = dict(zip(("connect", "read", "write", "status", "timeout"), errors))
-            rows[kind] = {"requests": requests, "seconds": micros / 1e6, "p50": p50 / 1000, "p95": p95 / 1000,
-                          "p99": p99 / 1000, "errors": sum(errors), "users": split[kind],
-                          "sample_errors": [x[7:] for x in output.splitlines() if x.startswith("SAMPLE ")]
-                          + [f"{count} {what} error(s)" for what, count in failed.items() if count and what != "status"]}
+            report = loadgen.WrkReport.of(output)
+            rows[kind] = {"requests": report.requests, "seconds": report.seconds, "p50": report.p50,
+                          "p95": report.p95, "p99": report.p99, "errors": sum(report.failed.values()),
+                          "users": split[kind], "sample_errors": report.samples + [
+                              f"{count} {what} error(s)" for what, count in report.failed.items()
+                              if count and what != "status"]}
     return rows
 
 

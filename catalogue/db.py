@@ -204,25 +204,36 @@ async def read_session() -> AsyncIterator[None]:
     a transaction already, its connection. For reads only: write_transaction refuses to start
     inside one."""
     engine = current_engine()
-    if isinstance(engine, PooledSQLiteEngine) and engine.pooling and engine.current_transaction.get() is None:
-        connection = await engine.lease()
-        token = engine.current_transaction.set(_ReadSession(connection))
-        try:
-            yield
-        finally:
-            engine.current_transaction.reset(token)
-            await engine.release(connection)
-        return
-    if is_sqlite(engine) or engine.current_transaction.get() is not None or not engine.pool:
+    if engine.current_transaction.get() is not None or not _pooled(engine):
         async with engine.transaction():
             yield
         return
-    async with engine.pool.acquire() as connection:
+    async with _lent(engine) as connection:
         token = engine.current_transaction.set(_ReadSession(connection))
         try:
             yield
         finally:
             engine.current_transaction.reset(token)
+
+
+def _pooled(engine: Engine) -> bool:
+    if isinstance(engine, PooledSQLiteEngine):
+        return engine.pooling
+    return not is_sqlite(engine) and bool(engine.pool)
+
+
+@contextlib.asynccontextmanager
+async def _lent(engine: Engine) -> AsyncIterator[Any]:
+    """A connection of the engine's pool, given back afterwards."""
+    if isinstance(engine, PooledSQLiteEngine):
+        connection = await engine.lease()
+        try:
+            yield connection
+        finally:
+            await engine.release(connection)
+        return
+    async with engine.pool.acquire() as connection:
+        yield connection
 
 
 async def _released(connection) -> None:

@@ -126,12 +126,16 @@ def _message(settings: Settings, to: str, subject: str, body: str, link: str | N
 SETTINGS_PAGE = "/varsler/innstillinger"
 
 
+def _backoff(attempts: int) -> datetime.timedelta:
+    """How long to wait before trying again after ``attempts`` failed attempts."""
+    return datetime.timedelta(seconds=BACKOFF_BASE_SECONDS * 2 ** (attempts - 1))
+
+
 def longest_delay(settings: Settings) -> datetime.timedelta:
     """The furthest ahead deliver_pending ever plans an attempt: a claim, or the backoff after the
     last attempt but one. An attempt planned further ahead than this can only have been planned by
     a clock that has since been set back, so it is due now (not in 400 days)."""
-    last_backoff = BACKOFF_BASE_SECONDS * 2 ** max(0, settings.notify_max_attempts - 2)
-    return datetime.timedelta(seconds=max(CLAIM_SECONDS, last_backoff))
+    return max(datetime.timedelta(seconds=CLAIM_SECONDS), _backoff(max(1, settings.notify_max_attempts - 1)))
 
 
 async def deliver_pending(settings: Settings, limit: int = 100) -> DeliveryReport:
@@ -170,8 +174,7 @@ async def deliver_pending(settings: Settings, limit: int = 100) -> DeliveryRepor
             final = attempts >= settings.notify_max_attempts
             await Notification.update({
                 Notification.delivery: "failed" if final else "pending",
-                Notification.next_attempt_at: _now() + datetime.timedelta(
-                    seconds=BACKOFF_BASE_SECONDS * 2 ** (attempts - 1)),
+                Notification.next_attempt_at: _now() + _backoff(attempts),
                 Notification.last_error: f"{type(exc).__name__}: {exc}"[:500],
             }).where(Notification.id == item["id"])
             NOTIFICATIONS.labels("failed" if final else "retry").inc()

@@ -93,9 +93,9 @@ async def flag_overdue(settings: Settings, day: datetime.date | None = None) -> 
     flagged = []
     for row in rows:
         due = _date(row["step_due"])
-        period = _step_due_for(row["kind"], row["state"], settings)
-        if due and period and due > day + longest:
-            due = day + (period - today())
+        again = _step_due_for(row["kind"], row["state"], settings, day)
+        if due and again and due > day + longest:
+            due = again
             async with write_transaction():
                 await Case.update({Case.step_due: due}).where(
                     (Case.id == row["id"]) & (Case.state == row["state"]) & (Case.step_due == row["step_due"]))

@@ -196,12 +196,14 @@ async def _event(case_id: int, principal: Principal | None, action: str, *, from
     ))
 
 
-def _step_due_for(kind: str, state: str, settings: Settings) -> datetime.date | None:
+def _step_due_for(kind: str, state: str, settings: Settings,
+                  day: datetime.date | None = None) -> datetime.date | None:
+    """When a step entered on ``day`` (today) falls due; None for a step without a due date."""
     step = WORKFLOWS[kind].states[state]
     if step.is_final or step.due is None:
         return None
     days = settings.return_due_days if step.due == "return" else settings.step_due_days
-    return today() + datetime.timedelta(days=days)
+    return (day or today()) + datetime.timedelta(days=days)
 
 
 async def _notify_step(case_id: int, kind: str, state: str, title: str) -> None:

@@ -334,3 +334,26 @@ def test_words_searched_before_a_change_find_what_the_change_added_or_removed(ap
     assert patched.status_code == 200
     assert names(search(api, staff, q="tare")) == ["Strandsonen"]
     assert names(search(api, staff, q="havet")) == ["Fjordliv"]
+
+
+def test_rows_and_typo_words_shown_before_a_change_are_not_shown_after_it(api):
+    """A page's rows and the vocabulary behind typo matches are kept per state of the catalogue:
+    what a change alters shows in the next search, and what it leaves alone stays right."""
+    editor = api.headers("sector_reviewer")
+    staff = api.headers("staff")
+    first = create(api, editor, name="Havbunnen", url="https://havbunnen.example/")
+    create(api, editor, name="Isbreen", url="https://isbreen.example/")
+    assert search(api, staff, q="kahot")["total"] == 0  # no name one typo away yet
+    before = {item["name"]: item for item in search(api, staff)["items"]}
+    assert before["Havbunnen"]["url"] == "https://havbunnen.example/"
+    patched = api.patch(f"/api/v1/resources/{first['id']}",
+                        json={"name": "Havflaten", "url": "https://havflaten.example/", "platforms": ["ipad"]},
+                        headers={**editor, "If-Match": first["etag"]})
+    assert patched.status_code == 200, patched.text
+    after = {item["name"]: item for item in search(api, staff)["items"]}
+    assert set(after) == {"Havflaten", "Isbreen"}
+    assert after["Havflaten"]["url"] == "https://havflaten.example/"
+    assert after["Havflaten"]["platforms"] == ["ipad"] and after["Havflaten"]["version"] == patched.json()["version"]
+    assert after["Isbreen"] == before["Isbreen"]
+    create(api, editor, name="Kahoot")
+    assert names(search(api, staff, q="kahot")) == ["Kahoot"]

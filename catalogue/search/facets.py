@@ -65,6 +65,12 @@ class Snapshot:
     _values: dict[str, list[str]] | None = None
     # answers computed from exactly this generation (catalogue.search.listing), dropped with it
     results: OrderedDict[Any, bytes] = field(default_factory=OrderedDict)
+    # each resource's row of a result page as the API's JSON, with its status and units (catalogue.search.listing):
+    # read at this generation or later, carried to the next generation but for the resources it changed
+    summaries: OrderedDict[int, tuple[str, tuple[str, ...], bytes]] = field(default_factory=OrderedDict)
+    # the search_vocab rows of each key looked up at this generation (the table only grows between
+    # rebuilds, so a key's rows stay true until the generation moves)
+    vocabulary: dict[str, tuple[tuple[str, str, str], ...]] = field(default_factory=dict)
     # the index's words (catalogue.search.words), of the same generation
     words: Words = field(default_factory=lambda: Words.of({}))
 
@@ -281,6 +287,8 @@ async def _refreshed(engine: Any, generation: int) -> Snapshot:
             snapshot = Snapshot(generation, dict(snapshot.keys_of), dict(snapshot.name_keys), dict(snapshot.bitmaps))
             snapshot.apply(rows, [i for i in changed if i not in rows], previous._order)
             snapshot.words = previous.words.changed(await index_words.load(changed)) if changed else previous.words
+            gone = set(changed)
+            snapshot.summaries = OrderedDict((i, s) for i, s in previous.summaries.items() if i not in gone)
         _keep(engine, snapshot)
         return snapshot
 

@@ -15,7 +15,13 @@ SEARCH_CACHE_SIZE of them per process), keyed by the query and by what the calle
 repeated search (the front page, a popular subject) costs one read of the generation counter.
 Every change of a resource moves the generation in its own transaction, and with it the bitmaps,
 so a kept answer is never older than what the caller's transaction sees. The words move with the
-bitmaps: only the documents of the resources changed since are read again."""
+bitmaps: only the documents of the resources changed since are read again.
+
+Whatever SEARCH_CACHE_SIZE says, each generation also keeps the rows of the pages it has shown (as
+the API's JSON, at most SUMMARIES_KEPT; carried to the next generation but for the resources that
+changed) and the vocabulary rows of the keys it has looked up (at most VOCABULARY_KEPT; the next
+generation starts without them): an uncached search of known words over resources shown before
+then reads nothing but the generation counter."""
 
 from __future__ import annotations
 
@@ -90,25 +96,44 @@ def _cache_key(query: SearchQuery, principal: Principal) -> tuple:
             f.in_base_package, tuple(f.aims), query.limit, query.offset, query.sort, query.facets)
 
 
-async def _add_vocabulary(terms: list[analysis.Term]) -> None:
+VOCABULARY_KEPT = 20_000  # vocabulary keys whose rows each generation keeps
+
+
+async def _add_vocabulary(terms: list[analysis.Term], snapshot: facets.Snapshot | None) -> None:
     """One look-up in the vocabulary for every term: words of names one edit away (kahot →
     Kahoot), ordinary words one edit away (programering), words spelt with æ, ø, å where the query
     has ae/oe/aa or a/o (brok → brøk), the known words a compound is made of and words written apart
-    that are one word. Confirmed here, so both engines find the same ones."""
+    that are one word. Confirmed here, so both engines find the same ones. With the ``snapshot``
+    of the generation the caller's transaction sees, the keys it has looked up before are not read
+    again (a popular word's keys are asked for by most searches)."""
     wanted = analysis.fuzzy_candidates(terms)
     keys = sorted({k for ks in wanted.values() for k in ks} | analysis.vocabulary_lookups(terms))
     if not keys:
         return
-    rows = await execute(f"SELECT key, word, lexeme FROM search_vocab WHERE key IN ({', '.join('{}' for _ in keys)})",
-                         *keys)
-    names = [r for r in rows if r["key"][:1] not in (analysis.WORD_KEY, analysis.SKELETON_KEY)]
+    known = snapshot.vocabulary if snapshot is not None else {}
+    missing = [k for k in keys if k not in known]
+    if missing:
+        rows = await execute(f"SELECT key, word, lexeme FROM search_vocab WHERE key IN ({', '.join('{}' for _ in missing)})",
+                             *missing)
+        found: dict[str, list[tuple[str, str, str]]] = {k: [] for k in missing}
+        for r in rows:
+            found[r["key"]].append((r["key"], r["word"], r["lexeme"]))
+        rows = [row for k in keys for row in (found[k] if k in found else known[k])]
+        if snapshot is not None:
+            for k, rows_of in found.items():
+                known[k] = tuple(rows_of)
+            while len(known) > VOCABULARY_KEPT:
+                del known[next(iter(known))]
+    else:
+        rows = [row for k in keys for row in known[k]]
+    names = [r for r in rows if r[0][:1] not in (analysis.WORD_KEY, analysis.SKELETON_KEY)]
     for term in terms:
         if term.word not in wanted:
             continue
-        matches = sorted({r["lexeme"] for r in names if r["word"] != term.word
-                          and analysis.within_one_edit(term.word, r["word"])})
+        matches = sorted({lexeme for _, word, lexeme in names if word != term.word
+                          and analysis.within_one_edit(term.word, word)})
         term.fuzzy_names = [m for m in matches if m != term.stem][:20]
-    analysis.apply_vocabulary(terms, [(r["key"], r["word"], r["lexeme"]) for r in rows])
+    analysis.apply_vocabulary(terms, rows)
 
 
 def _matching(snapshot: facets.Snapshot, expression: engines.Expression) -> int:
@@ -198,23 +223,33 @@ async def warm() -> None:
 
 async def search_resources(query: SearchQuery, principal: Principal) -> SearchPage:
     """The page of resources the caller may see that match the query, with facet counts."""
-    page, encoded = await _search(query, principal)
-    return page if page is not None else _DECODER.decode(encoded)
+    return _DECODER.decode(await _search(query, principal))
 
 
 async def search_resources_json(query: SearchQuery, principal: Principal) -> bytes:
     """The same page as search_resources, as the API's JSON body."""
-    page, encoded = await _search(query, principal)
-    return encoded if encoded is not None else msgspec.json.encode(page)
+    return await _search(query, principal)
 
 
 _DECODER = msgspec.json.Decoder(SearchPage)
 
 
-async def _search(query: SearchQuery, principal: Principal) -> tuple[SearchPage | None, bytes | None]:
-    """The page, or its JSON when it was kept. Kept answers are JSON bytes, not objects: a
-    collector pass never has to walk them (thousands of kept pages of objects made every full
-    collection, and with it some requests, slower than computing the answer)."""
+class _EncodedPage(msgspec.Struct, kw_only=True):
+    """A SearchPage whose items are already JSON (field for field the same, in the same order)."""
+
+    items: list[msgspec.Raw]
+    total: int
+    limit: int
+    offset: int
+    facets: dict[str, list[FacetValue]]
+    notices: list[str] = []
+    levels_from_query: list[str] = []
+
+
+async def _search(query: SearchQuery, principal: Principal) -> bytes:
+    """The page as the API's JSON. Kept answers are JSON bytes, not objects: a collector pass
+    never has to walk them (thousands of kept pages of objects made every full collection, and
+    with it some requests, slower than computing the answer)."""
     validate_filters(query.filters)
     key = _cache_key(query, principal) if _cache_size else None
     async with read_session():
@@ -226,7 +261,7 @@ async def _search(query: SearchQuery, principal: Principal) -> tuple[SearchPage 
         # answer was computed with the synonyms this transaction sees
         if key is not None and (cached := snapshot.results.get(key)) is not None:
             search_cache(True)
-            return None, cached
+            return cached
         search_cache(False)
         parsed = analysis.analyse_query(query.q or "", await synonyms.current(synonyms_generation))
         terms = parsed.terms
@@ -245,7 +280,7 @@ async def _search(query: SearchQuery, principal: Principal) -> tuple[SearchPage 
         as_typed: list[int] = []  # per term: the resources matching it as typed
         per_term: list[int] = []  # per term: also through other spellings and typos
         if terms:
-            await _add_vocabulary(terms)
+            await _add_vocabulary(terms, snapshot if keep else None)
             for term in terms:
                 bits = _matching(snapshot, engines.anywhere(term))
                 if term.parts:  # matematikkspill: matematikk and spill
@@ -299,34 +334,58 @@ async def _search(query: SearchQuery, principal: Principal) -> tuple[SearchPage 
             page_ids = _by_relevance(snapshot, hits, weighted, wanted)[query.offset:]
         else:
             page_ids = await _by_date(facets.ids_of(hits), DATE_SORTS[sort], query.limit, query.offset)
-        rows, values = await _rows(page_ids, snapshot if keep else None)
+        entries = await _summaries(page_ids, snapshot if keep else None)
 
     visible = visible_statuses(principal)
     if visible is not None:  # never show what the caller may not see, even from a stale index
-        rows = [r for r in rows if r["status"] in visible and (
-            r["status"] not in UNIT_SCOPED_STATUSES or principal.unit_codes.intersection(values[r["id"]]["units"]))]
-    items = [
-        ResourceSummary(
-            id=r["id"], name=r["name"], vendor=r["vendor_name"], kind=r["kind"], status=r["status"],
-            in_base_package=bool(r["in_base_package"]), restrictions=r["restrictions"], url=r["url"],
-            demo_data=bool(r["is_demo"]), version=r["version"],
-            levels=values[r["id"]]["levels"], subjects=values[r["id"]]["subjects"],
-            kindergarten_areas=values[r["id"]]["kindergarten_areas"],
-            platforms=values[r["id"]]["platforms"], logins=values[r["id"]]["logins"],
-        )
-        for r in rows
-    ]
-    page = SearchPage(items=items, total=total, limit=query.limit, offset=query.offset,
-                      facets=_facets_out(counts, filters) if query.facets else {}, notices=notices,
-                      levels_from_query=parsed.levels)
+        entries = [e for e in entries if e[0] in visible and (
+            e[0] not in UNIT_SCOPED_STATUSES or principal.unit_codes.intersection(e[1]))]
+    encoded = msgspec.json.encode(_EncodedPage(
+        items=[msgspec.Raw(e[2]) for e in entries], total=total, limit=query.limit, offset=query.offset,
+        facets=_facets_out(counts, filters) if query.facets else {}, notices=notices,
+        levels_from_query=parsed.levels))
     if key is None:
-        return page, None
-    encoded = msgspec.json.encode(page)
+        return encoded
     kept = snapshot.results
     kept[key] = encoded
     while len(kept) > _cache_size:
         kept.popitem(last=False)  # the oldest first, in constant time
-    return None, encoded
+    return encoded
+
+
+SUMMARIES_KEPT = 20_000  # rows of result pages each generation keeps, the most recently shown
+
+
+async def _summaries(ids: list[int], snapshot: facets.Snapshot | None) -> list[tuple[str, tuple[str, ...], bytes]]:
+    """The rows of a page in the order of ``ids``, each as (status, units, the item's JSON). With
+    the ``snapshot`` of the generation the caller's transaction sees, rows shown before at this
+    generation are not read again (every change of a resource moves the generation and drops its
+    row from the next one's, see facets.Snapshot.summaries)."""
+    kept = snapshot.summaries if snapshot is not None else None
+    found: dict[int, tuple[str, tuple[str, ...], bytes]] = {}
+    missing = []
+    for i in ids:
+        entry = kept.get(i) if kept is not None else None
+        if entry is None:
+            missing.append(i)
+        else:
+            found[i] = entry
+            kept.move_to_end(i)
+    if missing:
+        rows, values = await _rows(missing, snapshot)
+        for r in rows:
+            own = values[r["id"]]
+            entry = found[r["id"]] = (r["status"], tuple(own["units"]), msgspec.json.encode(ResourceSummary(
+                id=r["id"], name=r["name"], vendor=r["vendor_name"], kind=r["kind"], status=r["status"],
+                in_base_package=bool(r["in_base_package"]), restrictions=r["restrictions"], url=r["url"],
+                demo_data=bool(r["is_demo"]), version=r["version"], levels=own["levels"], subjects=own["subjects"],
+                kindergarten_areas=own["kindergarten_areas"], platforms=own["platforms"], logins=own["logins"])))
+            if kept is not None:
+                kept[r["id"]] = entry
+        if kept is not None:
+            while len(kept) > SUMMARIES_KEPT:
+                kept.popitem(last=False)
+    return [found[i] for i in ids if i in found]
 
 
 def _count_facets(snapshot: facets.Snapshot, base, selected: dict[str, int]) -> dict[str, dict[str, int]]:

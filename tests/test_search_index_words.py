@@ -79,3 +79,48 @@ def test_the_name_order_brought_up_to_date_is_the_order_sorted_afresh(seed):
         snapshot.apply(rows, removed, order)
         order = snapshot.order()
         assert order == sorted(snapshot.name_keys, key=lambda i: (snapshot.name_keys[i], i))
+        for size in (0, 1, 3, 10, 30, len(order)):  # a page of a set, however few or many it holds
+            members = rng.sample(order, size)
+            bits = sum(1 << i for i in members)
+            for count in (1, 5, 20):
+                first = [i for i in order if i in members][:count]
+                assert snapshot.first_of_few_by_name(bits, count) == first, (size, count)
+                assert snapshot.first_by_name(bits, count) == first, (size, count)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_terms_sets_from_one_look_up_per_field_are_those_its_expressions_match(seed):
+    """The search takes a term's match and its relevance checks from one look-up of its lexemes per
+    field (engines.term_sets): the same resources as each expression asked on its own."""
+    from catalogue.search import analysis, engines
+
+    rng = random.Random(seed)
+    documents = {i: _document(rng) for i in rng.sample(range(1, 400), 150)}
+    for i in list(documents)[:SPARSE + 10]:  # a word common enough to be a bitset
+        name, *rest = documents[i]
+        documents[i] = (tuple(dict.fromkeys((*name, "matte"))), *rest)
+    words = Words.of(documents)
+    for q in ("matte", "mat", "lese spill", "brøkregning", "koding øving", "finnesikke"):
+        for term in analysis.parse_query(q):
+            term.fuzzy_names = rng.sample(["matematikk", "lesing", "norsk"], rng.randint(0, 2))
+            everywhere, checks = engines.term_sets(words, term)
+            assert everywhere == words.matching(engines.anywhere(term)), q
+            assert checks == [(words.matching(engines.in_field(term, check, field)), points)
+                              for check, field, points in engines.CHECKS], q
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_first_of_a_set_in_name_order_over_many_resources(seed):
+    from catalogue.search.facets import Snapshot
+
+    rng = random.Random(seed)
+    snapshot = Snapshot(generation=1)
+    ids = rng.sample(range(1, 5000), 1500)
+    snapshot.apply({i: ((("kind", "app"),), f"{rng.choice('abcæøå')}{rng.randint(0, 99):02}") for i in ids}, [])
+    order = snapshot.order()
+    for size in (1, 19, 20, 21, 150, 700, 1500):
+        members = set(rng.sample(ids, size))
+        bits = sum(1 << i for i in members)
+        for count in (1, 20, 60):
+            first = [i for i in order if i in members][:count]
+            assert snapshot.first_of_few_by_name(bits, count) == first, (size, count)

@@ -14,7 +14,7 @@ then id."""
 from __future__ import annotations
 
 from catalogue.search.analysis import Term
-from catalogue.search.words import ALL_FIELDS, FIELD_INDEX, Expression
+from catalogue.search.words import ALL_FIELDS, FIELD_INDEX, Expression, Words
 
 # (check, field, points); "name_exact" is the term's own stem, the others any of its alternatives
 CHECKS = (("name_any", "name", 4), ("name_exact", "name", 2), ("meta_any", "meta", 2),
@@ -49,3 +49,17 @@ def any_of(lexemes: list[str] | str, field: str | None = None) -> Expression:
     """Any of these exact lexemes, in any field or in ``field``."""
     lexemes = [lexemes] if isinstance(lexemes, str) else lexemes
     return (((FIELD_INDEX[field],) if field else ALL_FIELDS, tuple((x, False) for x in lexemes)),)
+
+
+def term_sets(words: Words, term: Term) -> tuple[int, list[tuple[int, int]]]:
+    """The resources matching ``term`` anywhere (as ``anywhere`` asks), and the bitset and points of
+    each of its relevance CHECKS (as ``in_field`` asks), from one look-up of its lexemes per field."""
+    fields = words.by_field(_alternatives(term))
+    if term.fuzzy_names:
+        fields[FIELD_INDEX["name"]] |= words.by_field(tuple((x, False) for x in term.fuzzy_names), NAME)[0]
+    everywhere = 0
+    for bits in fields:
+        everywhere |= bits
+    checks = [(words.by_field(_alternatives(term, check), NAME)[0] if check == "name_exact"
+               else fields[FIELD_INDEX[field]], points) for check, field, points in CHECKS]
+    return everywhere, checks

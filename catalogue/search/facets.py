@@ -29,6 +29,7 @@ from catalogue.search.words import Words, bits_of
 
 Key = tuple[str, str]  # (facet, value): ("level", "5"), ("kind", "practice_tool"), ("base", "true")
 MAX_INCREMENTAL = 2000  # more changed resources than this: rebuild instead
+ORDER_STEPS = 64  # stretches of the name order whose resources are kept as bitsets (first_of_few_by_name)
 
 
 _BITS_OF_BYTE = [tuple(b for b in range(8) if value >> b & 1) for value in range(256)]
@@ -61,8 +62,9 @@ class Snapshot:
     name_keys: dict[int, str] = field(default_factory=dict)
     bitmaps: dict[Key, int] = field(default_factory=dict)
     _order: list[int] | None = None
-    _rank: dict[int, int] | None = None
-    _values: dict[str, list[str]] | None = None
+    _rank: list[int] | None = None
+    _prefixes: list[int] | None = None
+    _values: dict[str, list[tuple[str, int]]] | None = None
     # answers computed from exactly this generation (catalogue.search.listing), dropped with it
     results: OrderedDict[Any, bytes] = field(default_factory=OrderedDict)
     # each resource's row of a result page as the API's JSON, with its status and units (catalogue.search.listing):
@@ -83,12 +85,13 @@ class Snapshot:
             bits |= self.bitmaps.get(key, 0)
         return bits
 
-    def values(self, facet: str) -> list[str]:
-        """The values a facet has (once per snapshot: every search counts every facet's values)."""
+    def values(self, facet: str) -> list[tuple[str, int]]:
+        """The values a facet has, each with its bitmap (once per snapshot: every search counts
+        every facet's values)."""
         if self._values is None:
-            values: dict[str, list[str]] = {}
-            for f, value in self.bitmaps:
-                values.setdefault(f, []).append(value)
+            values: dict[str, list[tuple[str, int]]] = {}
+            for (f, value), bits in self.bitmaps.items():
+                values.setdefault(f, []).append((value, bits))
             self._values = values
         return self._values.get(facet, [])
 
@@ -98,11 +101,42 @@ class Snapshot:
             self._order = sorted(self.name_keys, key=lambda i: (self.name_keys[i], i))
         return self._order
 
-    def rank(self) -> dict[int, int]:
-        """Position of each resource in name order."""
+    def rank(self) -> list[int]:
+        """Position of each resource in name order, by id (ids no resource has: after every position)."""
         if self._rank is None:
-            self._rank = {resource_id: position for position, resource_id in enumerate(self.order())}
+            order = self.order()
+            rank = [len(order)] * (max(order, default=0) + 1)
+            for position, resource_id in enumerate(order):
+                rank[resource_id] = position
+            self._rank = rank
         return self._rank
+
+    def first_of_few_by_name(self, bits: int, count: int) -> list[int]:
+        """As first_by_name, for a set too sparse to walk the name order for: the first stretch of
+        the order holding ``count`` of its members is found with a few AND operations (on the
+        bitsets of the resources in each stretch from the start, ORDER_STEPS of them), and only
+        the members in it are sorted by position."""
+        prefixes = self._prefixes
+        order = self.order()
+        if prefixes is None:
+            step = max(1, -(-len(order) // ORDER_STEPS))
+            buffer = bytearray(max(order, default=0) // 8 + 1)
+            prefixes = []
+            for position, resource_id in enumerate(order, 1):
+                buffer[resource_id >> 3] |= 1 << (resource_id & 7)
+                if position % step == 0 or position == len(order):
+                    prefixes.append(int.from_bytes(buffer, "little"))
+            self._prefixes = prefixes
+        low, high = 0, len(prefixes) - 1
+        while low < high:  # the shortest stretch from the start with ``count`` members
+            middle = (low + high) // 2
+            if (bits & prefixes[middle]).bit_count() >= count:
+                high = middle
+            else:
+                low = middle + 1
+        inside = bits & prefixes[low] if prefixes else 0
+        rank = self.rank()
+        return [order[position] for position in sorted(map(rank.__getitem__, ids_of(inside)))[:count]]
 
     def first_by_name(self, bits: int, count: int, descending: bool = False) -> list[int]:
         """The first ``count`` resources of ``bits`` in name order: walks the order, testing bits in
@@ -144,7 +178,7 @@ class Snapshot:
             for resource_id in rows:
                 bisect.insort(order, resource_id, key=lambda i: (self.name_keys[i], i))
         self._order = order
-        self._rank = self._values = None
+        self._rank = self._values = self._prefixes = None
 
 
 _CHUNK = 10_000  # resources read per statement when building from scratch

@@ -40,7 +40,6 @@ from catalogue.observability import search_cache
 from catalogue.schemas import ResourceSummary
 from catalogue.search import analysis, facets, synonyms
 from catalogue.search import engines
-from catalogue.search.engines import CHECKS
 from catalogue.search.schemas import FacetValue, SearchPage
 from catalogue.search.sql import execute
 from catalogue.security.access import Principal
@@ -165,8 +164,7 @@ def _by_relevance(snapshot: facets.Snapshot, hits: int, weighted: list[tuple[int
         if need * size <= count * count:  # dense: walking the name order finds them soon
             out += snapshot.first_by_name(members, need)
         else:
-            rank = snapshot.rank()
-            out += sorted(facets.ids_of(members), key=lambda i: rank.get(i, -1))[:need]
+            out += snapshot.first_of_few_by_name(members, need)
     return out
 
 
@@ -279,10 +277,12 @@ async def _search(query: SearchQuery, principal: Principal) -> bytes:
         matched = 0 if parsed.uncovered_level and not terms else None  # only "vgs": nothing
         as_typed: list[int] = []  # per term: the resources matching it as typed
         per_term: list[int] = []  # per term: also through other spellings and typos
+        checked: list[tuple[int, int]] = []  # the relevance checks of every term: (bitset, points)
         if terms:
             await _add_vocabulary(terms, snapshot if keep else None)
             for term in terms:
-                bits = _matching(snapshot, engines.anywhere(term))
+                bits, checks = engines.term_sets(snapshot.words, term)
+                checked += checks
                 if term.parts:  # matematikkspill: matematikk and spill
                     both = None
                     for part in term.parts:
@@ -327,8 +327,7 @@ async def _search(query: SearchQuery, principal: Principal) -> bytes:
                 if partial:
                     weighted += [(bits, WORD_POINTS) for bits in per_term]
                 weighted += [(typed, AS_TYPED_POINTS) for typed, bits in zip(as_typed, per_term) if typed != bits]
-                weighted += [(_matching(snapshot, engines.in_field(term, check, field)), points)
-                             for term in terms for check, field, points in CHECKS]
+                weighted += checked
                 weighted += [(_matching(snapshot, engines.any_of(term.joined)), JOINED_POINTS)
                              for term in terms if term.joined]
             page_ids = _by_relevance(snapshot, hits, weighted, wanted)[query.offset:]
@@ -401,9 +400,8 @@ def _count_facets(snapshot: facets.Snapshot, base, selected: dict[str, int]) -> 
             counts[name] = {band: (bits & snapshot.union(("level", lv) for lv in levels)).bit_count()
                             for band, levels in BANDS.items()}
         else:
-            code = facets.FACET_CODES[name]
-            counts[name] = {value: (bits & snapshot.bitmap((code, value))).bit_count()
-                            for value in snapshot.values(code)}
+            counts[name] = {value: (bits & members).bit_count()
+                            for value, members in snapshot.values(facets.FACET_CODES[name])}
     return counts
 
 

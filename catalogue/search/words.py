@@ -184,6 +184,37 @@ class Words:
             lexemes = sorted([*lexemes, *missing])
         return Words(postings, lexemes, own, self.table, self.dense_from)  # type: ignore[arg-type]
 
+    def by_field(self, pairs: tuple[tuple[str, bool], ...], fields: tuple[int, ...] = ALL_FIELDS) -> list[int]:
+        """For each of ``fields``, the resources with any of the (lexeme, is_prefix) ``pairs`` in
+        it, as a bitset: the lexemes a prefix stands for are looked up once for every field."""
+        found: list[str] = []
+        lexemes = self.lexemes
+        for lexeme, prefix in pairs:
+            if prefix:
+                start = index = bisect.bisect_left(lexemes, lexeme)
+                while index < len(lexemes) and lexemes[index].startswith(lexeme):
+                    index += 1
+                found += lexemes[start:index]
+            else:
+                found.append(lexeme)
+        out = []
+        for field in fields:
+            own = self.postings[field]
+            bits = 0
+            few: list[int] = []
+            for word in found:
+                value = own.get(word)
+                if value is None:
+                    continue
+                if not isinstance(value, int):
+                    few.extend(value)
+                elif value >= 0:
+                    bits |= value
+                else:
+                    few.append(-1 - value)
+            out.append(bits | bits_of(few) if few else bits)
+        return out
+
     def matching(self, expression: Expression) -> int:
         """The resources an expression matches, as a bitset (the few ids of rare lexemes are
         gathered and set once)."""

@@ -26,6 +26,7 @@ from catalogue.search.analysis import name_key as make_name_key
 from catalogue.search.sql import execute
 from catalogue.search import words as index_words
 from catalogue.search.words import Words, bits_of
+from catalogue.visibility import BANDS
 
 Key = tuple[str, str]  # (facet, value): ("level", "5"), ("kind", "practice_tool"), ("base", "true")
 MAX_INCREMENTAL = 2000  # more changed resources than this: rebuild instead
@@ -73,6 +74,10 @@ class Snapshot:
     # the search_vocab rows of each key looked up at this generation (the table only grows between
     # rebuilds, so a key's rows stay true until the generation moves)
     vocabulary: dict[str, tuple[tuple[str, str, str], ...]] = field(default_factory=dict)
+    # the query texts analysed at this generation, with the vocabulary's alternatives (a
+    # catalogue.search.analysis.Query as MessagePack)
+    queries: dict[str, bytes] = field(default_factory=dict)
+    _bands: dict[str, int] | None = None
     # the index's words (catalogue.search.words), of the same generation
     words: Words = field(default_factory=lambda: Words.of({}))
 
@@ -94,6 +99,12 @@ class Snapshot:
                 values.setdefault(f, []).append((value, bits))
             self._values = values
         return self._values.get(facet, [])
+
+    def band(self, band: str) -> int:
+        """The resources of any level of a band (5-7: levels 5, 6 and 7)."""
+        if self._bands is None:
+            self._bands = {name: self.union(("level", level) for level in levels) for name, levels in BANDS.items()}
+        return self._bands.get(band, 0)
 
     def order(self) -> list[int]:
         """Every resource in name order (Norwegian, then id)."""
@@ -178,7 +189,7 @@ class Snapshot:
             for resource_id in rows:
                 bisect.insort(order, resource_id, key=lambda i: (self.name_keys[i], i))
         self._order = order
-        self._rank = self._values = self._prefixes = None
+        self._rank = self._values = self._prefixes = self._bands = None
 
 
 _CHUNK = 10_000  # resources read per statement when building from scratch

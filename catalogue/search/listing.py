@@ -96,6 +96,7 @@ def _cache_key(query: SearchQuery, principal: Principal) -> tuple:
 
 
 VOCABULARY_KEPT = 20_000  # vocabulary keys whose rows each generation keeps
+QUERIES_KEPT = 5_000  # query texts whose analysis each generation keeps
 
 
 async def _add_vocabulary(terms: list[analysis.Term], snapshot: facets.Snapshot | None) -> None:
@@ -230,6 +231,7 @@ async def search_resources_json(query: SearchQuery, principal: Principal) -> byt
 
 
 _DECODER = msgspec.json.Decoder(SearchPage)
+_QUERY_DECODER = msgspec.msgpack.Decoder(analysis.Query)
 
 
 class _EncodedPage(msgspec.Struct, kw_only=True):
@@ -261,7 +263,17 @@ async def _search(query: SearchQuery, principal: Principal) -> bytes:
             search_cache(True)
             return cached
         search_cache(False)
-        parsed = analysis.analyse_query(query.q or "", await synonyms.current(synonyms_generation))
+        analysed = snapshot.queries.get(query.q or "") if keep else None
+        if analysed is not None:
+            parsed = _QUERY_DECODER.decode(analysed)
+        else:
+            parsed = analysis.analyse_query(query.q or "", await synonyms.current(synonyms_generation))
+            if parsed.terms:
+                await _add_vocabulary(parsed.terms, snapshot if keep else None)
+            if keep:  # as bytes, which the cyclic collector never walks (as the kept answers)
+                snapshot.queries[query.q or ""] = msgspec.msgpack.encode(parsed)
+                while len(snapshot.queries) > QUERIES_KEPT:
+                    del snapshot.queries[next(iter(snapshot.queries))]
         terms = parsed.terms
         notices: list[str] = []
         filters = query.filters
@@ -279,7 +291,6 @@ async def _search(query: SearchQuery, principal: Principal) -> bytes:
         per_term: list[int] = []  # per term: also through other spellings and typos
         checked: list[tuple[int, int]] = []  # the relevance checks of every term: (bitset, points)
         if terms:
-            await _add_vocabulary(terms, snapshot if keep else None)
             for term in terms:
                 bits, checks = engines.term_sets(snapshot.words, term)
                 checked += checks
@@ -397,8 +408,7 @@ def _count_facets(snapshot: facets.Snapshot, base, selected: dict[str, int]) -> 
             bases[omit] = base(omit)
         bits = bases[omit]
         if name == "band":
-            counts[name] = {band: (bits & snapshot.union(("level", lv) for lv in levels)).bit_count()
-                            for band, levels in BANDS.items()}
+            counts[name] = {band: (bits & snapshot.band(band)).bit_count() for band in BANDS}
         else:
             counts[name] = {value: (bits & members).bit_count()
                             for value, members in snapshot.values(facets.FACET_CODES[name])}

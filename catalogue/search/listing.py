@@ -400,18 +400,16 @@ async def _summaries(ids: list[int], snapshot: facets.Snapshot | None) -> list[t
 
 def _count_facets(snapshot: facets.Snapshot, base, selected: dict[str, int]) -> dict[str, dict[str, int]]:
     """Every facet's value counts, each over the query without the facet's own filter."""
-    bases: dict[str | None, int] = {}
+    counting = snapshot.counting()
+    by_base: dict[str | None, list[int]] = {}
     counts: dict[str, dict[str, int]] = {}
     for name, filter_name in FACET_FILTER.items():
         omit = filter_name if filter_name in selected or filter_name == "status" else None
-        if omit not in bases:
-            bases[omit] = base(omit)
-        bits = bases[omit]
-        if name == "band":
-            counts[name] = {band: (bits & snapshot.band(band)).bit_count() for band in BANDS}
-        else:
-            counts[name] = {value: (bits & members).bit_count()
-                            for value, members in snapshot.values(facets.FACET_CODES[name])}
+        if omit not in by_base:
+            by_base[omit] = counting.counts(base(omit))
+        found = by_base[omit]
+        start, stop = counting.spans.get("band" if name == "band" else facets.FACET_CODES[name], (0, 0))
+        counts[name] = {counting.rows[i][1]: found[i] for i in range(start, stop)}
     return counts
 
 

@@ -61,6 +61,7 @@ FACET_FILTER = {"level": "level", "band": "level", "subject": "subject", "kinder
                 "kind": "kind", "platform": "platform", "login": "login", "language": "language",
                 "status": "status", "in_base_package": "in_base_package", "unit": "unit"}
 NATURAL_ORDER = {"level": list(LEVEL_CODES), "band": list(BANDS)}
+_NATURAL_INDEX = {name: {v: i for i, v in enumerate(values)} for name, values in NATURAL_ORDER.items()}
 DATE_SORTS = {"newest": "r.created_at DESC, r.id DESC", "updated": "r.updated_at DESC, r.id DESC"}
 
 
@@ -148,7 +149,8 @@ def _by_relevance(snapshot: facets.Snapshot, hits: int, weighted: list[tuple[int
     for bits, points in weighted:
         split: dict[int, int] = {}
         for score, members in levels.items():
-            inside, outside = members & bits, members & ~bits
+            inside = members & bits
+            outside = members ^ inside
             if inside:
                 split[score + points] = split.get(score + points, 0) | inside
             if outside:
@@ -308,8 +310,13 @@ async def _search(query: SearchQuery, principal: Principal) -> bytes:
 
         selected = {name: snapshot.union(keys) for name, keys in _filter_keys(filters).items()}
 
+        visible_bits: dict[bool, int] = {}  # with and without the status filter
+
         def base(omit: str | None = None) -> int:
-            bits = _visible(snapshot, filters, principal, omit == "status")
+            any_status = omit == "status"
+            bits = visible_bits.get(any_status)
+            if bits is None:
+                bits = visible_bits[any_status] = _visible(snapshot, filters, principal, any_status)
             if matched is not None:
                 bits &= matched
             for name, accepted in selected.items():
@@ -477,10 +484,10 @@ def _facets_out(counts: dict[str, dict[str, int]], filters: ResourceFilters) -> 
         values = {v: n for v, n in counts.get(name, {}).items() if n}
         for value in selection[name]:  # a selected value is listed even when nothing has it
             values.setdefault(value, 0)
-        if name in NATURAL_ORDER:
-            order = {v: i for i, v in enumerate(NATURAL_ORDER[name])}
-            ordered = sorted(values.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
-        else:
-            ordered = sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))
-        out[name] = [FacetValue(value=v, count=n) for v, n in ordered]
+        natural = _NATURAL_INDEX.get(name)
+        if natural is not None:  # levels and bands in their own order, anything else after them
+            ordered = sorted((natural.get(v, len(natural)), v, n) for v, n in values.items())
+            out[name] = [FacetValue(value=v, count=n) for _, v, n in ordered]
+        else:  # the most common first, then by value (tuples sort without a key function)
+            out[name] = [FacetValue(value=v, count=-n) for n, v in sorted((-n, v) for v, n in values.items())]
     return out

@@ -23,7 +23,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from catalogue import domain
-from catalogue.db import current_engine, is_sqlite
+from catalogue.db import current_engine, is_sqlite, read_small
 from catalogue.search.analysis import name_key as make_name_key
 from catalogue.search.sql import execute
 from catalogue.search import words as index_words
@@ -338,7 +338,7 @@ async def current_state() -> tuple[Snapshot, int, int]:
     """As current_and_generation, and the generation at which the search's synonyms last changed
     (catalogue.search.synonyms), read in the same statement."""
     engine = current_engine()
-    rows = await execute("SELECT generation, synonyms_generation FROM search_state WHERE id = 1")
+    rows = await read_small("SELECT generation, synonyms_generation FROM search_state WHERE id = 1")
     generation, synonyms_generation = int(rows[0]["generation"]), int(rows[0]["synonyms_generation"])
     return (await _refreshed(engine, generation)), generation, synonyms_generation
 

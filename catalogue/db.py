@@ -245,19 +245,12 @@ async def read_session() -> AsyncIterator[None]:
             engine.current_transaction.reset(token)
 
 
-async def read_small(sql: str) -> list[dict[str, Any]]:
-    """A statement that reads a row or two by key, inside a read_session: on SQLite's pool in
-    the calling thread (PooledSQLiteEngine.read_in_place), else as any other statement. Inside a
-    transaction always on its connection (whose own writes only it sees)."""
-    from catalogue.search.sql import execute
-
-    engine = current_engine()
-    if isinstance(engine, PooledSQLiteEngine) and engine.pooling \
-            and isinstance(engine.current_transaction.get(), _ReadSession):
-        rows = engine.read_in_place(sql)
-        if rows is not None:
-            return rows
-    return await execute(sql)
+def reads_in_place(engine: Engine) -> bool:
+    """Whether a small read may run in the calling thread (PooledSQLiteEngine.read_in_place): on
+    SQLite's pool inside a read_session; inside a transaction, never (its own writes only its
+    connection sees)."""
+    return isinstance(engine, PooledSQLiteEngine) and engine.pooling \
+        and isinstance(engine.current_transaction.get(), _ReadSession)
 
 
 def _pooled(engine: Engine) -> bool:

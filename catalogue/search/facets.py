@@ -23,9 +23,9 @@ from typing import Any, Iterable
 import numpy as np
 
 from catalogue import domain
-from catalogue.db import current_engine, is_sqlite, read_small
+from catalogue.db import current_engine, is_sqlite
 from catalogue.search.analysis import name_key as make_name_key
-from catalogue.search.sql import execute
+from catalogue.search.sql import execute, read_small
 from catalogue.search import words as index_words
 from catalogue.search.words import Words, bits_of
 from catalogue.visibility import BANDS

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalogue.db import current_engine, is_sqlite
+from catalogue.db import current_engine, is_sqlite, reads_in_place
 
 
 def compile_postgres(sql: str) -> str:
@@ -36,3 +36,14 @@ async def execute(sql: str, *args: Any) -> list[dict[str, Any]]:
     else:
         rows = await engine._run_in_new_connection(compiled, args)
     return [dict(row) for row in rows]
+
+
+async def read_small(sql: str) -> list[dict[str, Any]]:
+    """A statement that reads a row or two by key: inside a read_session on SQLite's pool, in the
+    calling thread (catalogue.db.PooledSQLiteEngine.read_in_place); else as ``execute`` runs it."""
+    engine = current_engine()
+    if reads_in_place(engine):
+        rows = engine.read_in_place(sql)
+        if rows is not None:
+            return rows
+    return await execute(sql)

@@ -19,9 +19,11 @@ bitmaps: only the documents of the resources changed since are read again.
 
 Whatever SEARCH_CACHE_SIZE says, each generation also keeps the rows of the pages it has shown (as
 the API's JSON, at most SUMMARIES_KEPT; carried to the next generation but for the resources that
-changed) and the vocabulary rows of the keys it has looked up (at most VOCABULARY_KEPT; the next
-generation starts without them): an uncached search of known words over resources shown before
-then reads nothing but the generation counter."""
+changed), the vocabulary rows of the keys it has looked up (at most VOCABULARY_KEPT) and the query
+texts it has analysed with them (at most QUERIES_KEPT; the next generation starts without either):
+an uncached search of known words over resources shown before then reads nothing but the
+generation counter. Facet counts are taken for every value at once from a numpy matrix of the
+bitmaps (facets.Counting)."""
 
 from __future__ import annotations
 

@@ -238,16 +238,21 @@ _DECODER = msgspec.json.Decoder(SearchPage)
 _QUERY_DECODER = msgspec.msgpack.Decoder(analysis.Query)
 
 
-class _EncodedPage(msgspec.Struct, kw_only=True):
-    """A SearchPage whose items are already JSON (field for field the same, in the same order)."""
+def _with_items_encoded(page: type[msgspec.Struct]) -> type[msgspec.Struct]:
+    """``page`` with items that are already JSON: field for field the same, in the same order."""
+    fields = []
+    for f in msgspec.structs.fields(page):
+        kind = list[msgspec.Raw] if f.name == "items" else f.type
+        if f.default_factory is not msgspec.NODEFAULT:
+            fields.append((f.name, kind, msgspec.field(default_factory=f.default_factory)))
+        elif f.default is not msgspec.NODEFAULT:
+            fields.append((f.name, kind, f.default))
+        else:
+            fields.append((f.name, kind))
+    return msgspec.defstruct(f"{page.__name__}Encoded", fields, kw_only=True)
 
-    items: list[msgspec.Raw]
-    total: int
-    limit: int
-    offset: int
-    facets: dict[str, list[FacetValue]]
-    notices: list[str] = []
-    levels_from_query: list[str] = []
+
+_EncodedPage = _with_items_encoded(SearchPage)
 
 
 async def _search(query: SearchQuery, principal: Principal) -> bytes:

@@ -216,34 +216,12 @@ class Words:
         return out
 
     def matching(self, expression: Expression) -> int:
-        """The resources an expression matches, as a bitset (the few ids of rare lexemes are
-        gathered and set once)."""
+        """The resources an expression matches, as a bitset."""
         bits = 0
-        few: list[int] = []
-        lexemes = self.lexemes
-        postings = self.postings
         for fields, pairs in expression:
-            for lexeme, prefix in pairs:
-                if prefix:
-                    start = index = bisect.bisect_left(lexemes, lexeme)
-                    while index < len(lexemes) and lexemes[index].startswith(lexeme):
-                        index += 1
-                    found = lexemes[start:index]
-                else:
-                    found = (lexeme,)
-                for field in fields:
-                    own = postings[field]
-                    for word in found:
-                        value = own.get(word)
-                        if value is None:
-                            continue
-                        if not isinstance(value, int):
-                            few.extend(value)
-                        elif value >= 0:
-                            bits |= value
-                        else:
-                            few.append(-1 - value)
-        return bits | bits_of(few) if few else bits
+            for found in self.by_field(pairs, fields):
+                bits |= found
+        return bits
 
 
 def _holds(ordered: list[str], lexeme: str) -> bool:

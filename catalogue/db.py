@@ -45,11 +45,11 @@ class PooledSQLiteEngine(SQLiteEngine):
         self.pool_size = pool_size
         self.pooling = False
         self._idle: list[aiosqlite.Connection] = []
+        self._readers: dict[int, sqlite3.Connection] = {}  # read_in_place's, one per thread
 
     def start_pool(self, pool_size: int) -> None:
         self.pool_size = pool_size
         self.pooling = True
-        self._readers: dict[int, sqlite3.Connection] = {}
 
     def read_in_place(self, query: str) -> list[dict[str, Any]] | None:
         """A read of a row or two by key in the calling thread, on that thread's own connection,
@@ -93,7 +93,7 @@ class PooledSQLiteEngine(SQLiteEngine):
 
     async def close_pool(self) -> None:
         self.pooling = False
-        readers, self._readers = getattr(self, "_readers", {}), {}
+        readers, self._readers = self._readers, {}
         for reader in readers.values():
             reader.close()
         idle, self._idle = self._idle, []

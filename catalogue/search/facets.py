@@ -60,11 +60,11 @@ def ids_of(bits: int) -> list[int]:
 
 @dataclass
 class Counting:
-    """The facet values of a snapshot (``rows``: (facet code, value), each facet's together, from
-    ``spans[code][0]`` to ``spans[code][1]``) and their bitmaps as the rows of ``matrix``, each in
-    ``width`` 64-bit words."""
+    """The facet values of a snapshot (``values``, each facet's together, from ``spans[code][0]``
+    to ``spans[code][1]``) and their bitmaps as the rows of ``matrix``, each in ``width`` 64-bit
+    words."""
 
-    rows: list[tuple[str, str]]
+    values: list[str]
     spans: dict[str, tuple[int, int]]
     matrix: Any
     width: int
@@ -87,7 +87,6 @@ class Snapshot:
     _order: list[int] | None = None
     _rank: list[int] | None = None
     _prefixes: list[int] | None = None
-    _values: dict[str, list[tuple[str, int]]] | None = None
     # answers computed from exactly this generation (catalogue.search.listing), dropped with it
     results: OrderedDict[Any, bytes] = field(default_factory=OrderedDict)
     # each resource's row of a result page as the API's JSON, with its status and units (catalogue.search.listing):
@@ -104,24 +103,11 @@ class Snapshot:
     # the index's words (catalogue.search.words), of the same generation
     words: Words = field(default_factory=lambda: Words.of({}))
 
-    def bitmap(self, key: Key) -> int:
-        return self.bitmaps.get(key, 0)
-
     def union(self, keys: Iterable[Key]) -> int:
         bits = 0
         for key in keys:
             bits |= self.bitmaps.get(key, 0)
         return bits
-
-    def values(self, facet: str) -> list[tuple[str, int]]:
-        """The values a facet has, each with its bitmap (once per snapshot: every search counts
-        every facet's values)."""
-        if self._values is None:
-            values: dict[str, list[tuple[str, int]]] = {}
-            for (f, value), bits in self.bitmaps.items():
-                values.setdefault(f, []).append((value, bits))
-            self._values = values
-        return self._values.get(facet, [])
 
     def band(self, band: str) -> int:
         """The resources of any level of a band (5-7: levels 5, 6 and 7)."""
@@ -133,7 +119,10 @@ class Snapshot:
         """Every facet value's bitmap (and each band's) as a row of one matrix, to count them all
         against a set at once (once per snapshot)."""
         if self._counting is None:
-            rows = [(code, value, bits) for code in COUNTED for value, bits in self.values(code)]
+            by_code: dict[str, list[tuple[str, int]]] = {}
+            for (code, value), bits in self.bitmaps.items():
+                by_code.setdefault(code, []).append((value, bits))
+            rows = [(code, value, bits) for code in COUNTED for value, bits in by_code.get(code, ())]
             rows += [("band", band, self.band(band)) for band in BANDS]
             width = max((bits.bit_length() for _, _, bits in rows), default=0) // 64 + 1  # 64-bit words
             matrix = np.frombuffer(b"".join(bits.to_bytes(width * 8, "little") for _, _, bits in rows),
@@ -142,7 +131,7 @@ class Snapshot:
             for index, (code, _, _) in enumerate(rows):
                 start, _ = spans.get(code, (index, index))
                 spans[code] = (start, index + 1)
-            self._counting = Counting([(code, value) for code, value, _ in rows], spans, matrix, width)
+            self._counting = Counting([value for _, value, _ in rows], spans, matrix, width)
         return self._counting
 
     def order(self) -> list[int]:
@@ -228,7 +217,7 @@ class Snapshot:
             for resource_id in rows:
                 bisect.insort(order, resource_id, key=lambda i: (self.name_keys[i], i))
         self._order = order
-        self._rank = self._values = self._prefixes = self._bands = self._counting = None
+        self._rank = self._prefixes = self._bands = self._counting = None
 
 
 _CHUNK = 10_000  # resources read per statement when building from scratch

@@ -115,20 +115,17 @@ async def _add_vocabulary(terms: list[analysis.Term], snapshot: facets.Snapshot 
         return
     known = snapshot.vocabulary if snapshot is not None else {}
     missing = [k for k in keys if k not in known]
+    found: dict[str, list[tuple[str, str, str]]] = {k: [] for k in missing}
     if missing:
-        rows = await execute(f"SELECT key, word, lexeme FROM search_vocab WHERE key IN ({', '.join('{}' for _ in missing)})",
-                             *missing)
-        found: dict[str, list[tuple[str, str, str]]] = {k: [] for k in missing}
-        for r in rows:
+        for r in await execute(f"SELECT key, word, lexeme FROM search_vocab WHERE key IN"
+                               f" ({', '.join('{}' for _ in missing)})", *missing):
             found[r["key"]].append((r["key"], r["word"], r["lexeme"]))
-        rows = [row for k in keys for row in (found[k] if k in found else known[k])]
-        if snapshot is not None:
-            for k, rows_of in found.items():
-                known[k] = tuple(rows_of)
-            while len(known) > VOCABULARY_KEPT:
-                del known[next(iter(known))]
-    else:
-        rows = [row for k in keys for row in known[k]]
+    rows = [row for k in keys for row in (found[k] if k in found else known[k])]
+    if snapshot is not None and found:
+        for k, rows_of in found.items():
+            known[k] = tuple(rows_of)
+        while len(known) > VOCABULARY_KEPT:
+            del known[next(iter(known))]
     names = [r for r in rows if r[0][:1] not in (analysis.WORD_KEY, analysis.SKELETON_KEY)]
     for term in terms:
         if term.word not in wanted:
@@ -423,7 +420,7 @@ def _count_facets(snapshot: facets.Snapshot, base, selected: dict[str, int]) -> 
             by_base[omit] = counting.counts(base(omit))
         found = by_base[omit]
         start, stop = counting.spans.get("band" if name == "band" else facets.FACET_CODES[name], (0, 0))
-        counts[name] = {counting.rows[i][1]: found[i] for i in range(start, stop)}
+        counts[name] = {counting.values[i]: found[i] for i in range(start, stop)}
     return counts
 
 
